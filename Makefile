@@ -1,0 +1,74 @@
+# Spate — developer workflow. `make demo` runs the platform on embedded
+# storage; `make test` runs every Go and Python test.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := bin/spate
+GO ?= go
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: all build setup run test test-go test-python vet demo feature-pipeline model live-data bench proto clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./server/cmd/spate
+
+# The Python environment: the SDK (editable) plus what the tests compare
+# against (DuckDB for features, River for learners).
+$(VENV)/.ready: sdk-python/pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e sdk-python pytest duckdb==2.0.1 river==0.26.1 grpcio-tools
+	touch $@
+
+setup: $(VENV)/.ready
+
+# Start the server on embedded storage (data in ./data). On first start it
+# prints a development key and writes it to .env.
+run: build
+	$(BIN) serve
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+test-go: setup
+	$(GO) test -race -timeout 25m ./...
+
+test-python: setup build
+	SPATE_BIN=$(abspath $(BIN)) $(PY) -m pytest -q sdk-python/tests
+
+# All tests. The Postgres registry suite needs SPATE_TEST_POSTGRES_URL; when
+# it is unset and PostgreSQL is installed, a throwaway cluster is started on
+# loopback for the run.
+test: vet
+	@if [ -z "$$SPATE_TEST_POSTGRES_URL" ]; then \
+		source scripts/pg-test.sh start && export SPATE_TEST_POSTGRES_REQUIRED=1 && \
+		trap 'scripts/pg-test.sh stop' EXIT && $(MAKE) --no-print-directory test-go test-python; \
+	else $(MAKE) --no-print-directory test-go test-python; fi
+
+# The user's day, on embedded storage: start the server in the background,
+# build the feature pipeline, deploy the model and stream live data.
+demo: build setup
+	scripts/demo.sh
+
+feature-pipeline: setup
+	$(PY) examples/fraud/setup_feature_pipeline.py
+
+model: setup
+	$(PY) examples/fraud/setup_model.py
+
+live-data: setup
+	$(PY) examples/fraud/generate_live_data.py
+
+bench: build setup
+	scripts/bench.sh
+
+proto:
+	$(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
+	$(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+	PYTHON=$(PY) scripts/gen-proto.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,184 @@
+// Command spate is the Spate server and its administration CLI:
+//
+//	spate serve                      run the platform (gRPC + Flight on :8502, HTTP on :8500)
+//	spate keys create --namespace N  print a new API key for namespace N
+//	spate keys list --namespace N    list the keys of a namespace (ids only)
+//	spate keys revoke --namespace N ID
+//
+// Every flag has an environment variable (SPATE_DATA_DIR, SPATE_GRPC_ADDR,
+// SPATE_HTTP_ADDR, SPATE_REGISTRY_URL, SPATE_JWT_SECRET, SPATE_LOG_LEVEL,
+// SPATE_MAX_UPLOAD_BYTES); a .env file in the working directory is read
+// first when present. Flags win over the environment.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/joho/godotenv"
+	"github.com/spf13/cobra"
+
+	"github.com/spate-ml/spate/core/registry"
+	"github.com/spate-ml/spate/server"
+)
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	_ = godotenv.Load() // .env in the working directory, when present; never overrides the environment
+	if err := root().Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+type common struct {
+	dataDir, registryURL, logLevel string
+}
+
+func (c *common) flags(cmd *cobra.Command) {
+	cmd.PersistentFlags().StringVar(&c.dataDir, "data-dir", env("SPATE_DATA_DIR", "data"), "directory of the embedded registry, logs and snapshots (SPATE_DATA_DIR)")
+	cmd.PersistentFlags().StringVar(&c.registryURL, "registry-url", env("SPATE_REGISTRY_URL", ""), "registry: empty for SQLite in the data dir, or postgres://user:pass@host/db (SPATE_REGISTRY_URL)")
+	cmd.PersistentFlags().StringVar(&c.logLevel, "log-level", env("SPATE_LOG_LEVEL", "info"), "debug, info, warn or error (SPATE_LOG_LEVEL)")
+}
+
+func (c *common) logger() *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.logLevel)); err != nil {
+		lvl = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+func (c *common) registryURLOrDefault() string {
+	if c.registryURL != "" {
+		return c.registryURL
+	}
+	return "sqlite://" + c.dataDir + "/registry.db"
+}
+
+func root() *cobra.Command {
+	c := &common{}
+	cmd := &cobra.Command{
+		Use:           "spate",
+		Short:         "Spate: real-time machine learning — streaming features and online models",
+		SilenceUsage:  true,
+		SilenceErrors: false,
+	}
+	c.flags(cmd)
+	cmd.AddCommand(serveCmd(c), keysCmd(c))
+	return cmd
+}
+
+func serveCmd(c *common) *cobra.Command {
+	o := server.Options{}
+	maxUpload := env("SPATE_MAX_UPLOAD_BYTES", "67108864")
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the platform: gRPC control plane and Arrow Flight on one port, HTTP on another",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			n, err := strconv.ParseInt(maxUpload, 10, 64)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("--max-upload-bytes: %q is not a positive number", maxUpload)
+			}
+			o.MaxUploadBytes = n
+			o.DataDir, o.RegistryURL, o.Logger = c.dataDir, c.registryURL, c.logger()
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			s, err := server.New(ctx, o)
+			if err != nil {
+				return err
+			}
+			return s.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.GRPCAddr, "grpc-addr", env("SPATE_GRPC_ADDR", ":8502"), "gRPC + Arrow Flight listen address (SPATE_GRPC_ADDR)")
+	f.StringVar(&o.HTTPAddr, "http-addr", env("SPATE_HTTP_ADDR", ":8500"), "HTTP listen address (SPATE_HTTP_ADDR)")
+	f.StringVar(&o.JWTSecret, "jwt-secret", env("SPATE_JWT_SECRET", ""), "secret (≥32 chars) that signs session tokens; default: one kept in the data dir (SPATE_JWT_SECRET)")
+	f.StringVar(&o.EnvFile, "env-file", env("SPATE_ENV_FILE", ".env"), "file that receives the development key on first start; empty to disable (SPATE_ENV_FILE)")
+	f.StringVar(&maxUpload, "max-upload-bytes", maxUpload, "largest REST upload body in bytes (SPATE_MAX_UPLOAD_BYTES)")
+	return cmd
+}
+
+func keysCmd(c *common) *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Manage API keys (works on the registry directly)"}
+	var ns, label string
+	open := func(ctx context.Context) (registry.Store, error) {
+		if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
+			return nil, err
+		}
+		return registry.Open(ctx, c.registryURLOrDefault(), c.logger())
+	}
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a key in a namespace and print it (it is shown only once)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			reg, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer reg.Close()
+			secret, err := server.CreateKey(cmd.Context(), reg, ns, label)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), secret)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&ns, "namespace", server.DefaultNamespace, "namespace the key belongs to")
+	create.Flags().StringVar(&label, "label", "", "a note to recognise the key by")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List a namespace's keys (ids, labels, creation times; never secrets)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			reg, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer reg.Close()
+			keys, err := reg.ListKeys(cmd.Context(), ns)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tCREATED\tREVOKED\tLABEL")
+			for _, k := range keys {
+				rev := "-"
+				if k.RevokedAt != nil {
+					rev = k.RevokedAt.Format("2006-01-02T15:04:05Z")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.CreatedAt.Format("2006-01-02T15:04:05Z"), rev, k.Label)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().StringVar(&ns, "namespace", server.DefaultNamespace, "namespace to list")
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke a key by its id",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer reg.Close()
+			return reg.RevokeKey(cmd.Context(), ns, args[0])
+		},
+	}
+	revoke.Flags().StringVar(&ns, "namespace", server.DefaultNamespace, "namespace of the key")
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}

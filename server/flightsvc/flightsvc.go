@@ -1,0 +1,285 @@
+// Package flightsvc serves Spate's row data over Arrow Flight: DoPut appends
+// record batches to a dataset, DoGet reads a dataset (and other logs) from an
+// offset. Descriptors and tickets are small JSON commands, documented in
+// docs/flight.md. Authentication happens in the gRPC interceptors before any
+// method here runs; the namespace comes from the request context.
+package flightsvc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/spate-ml/spate/core/runtime"
+	"github.com/spate-ml/spate/server/auth"
+)
+
+// Source serves DoGet tickets that are not dataset reads (sample data, and
+// later features and model outputs). It returns the schema and a function
+// that yields batches until io.EOF.
+type Source func(ctx context.Context, ns string, cmd Command) (*arrow.Schema, func() (arrow.RecordBatch, error), error)
+
+// Service implements the Flight service over a runtime engine.
+type Service struct {
+	flight.BaseFlightServer
+	engine  *runtime.Engine
+	log     *slog.Logger
+	sources map[string]Source
+}
+
+// New returns the Flight service. sources maps ticket kinds other than
+// "dataset" to their readers.
+func New(engine *runtime.Engine, logger *slog.Logger, sources map[string]Source) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{engine: engine, log: logger, sources: sources}
+}
+
+// Command is the JSON of a DoPut descriptor or a DoGet ticket.
+//
+//	DoPut:  {"dataset_id": "transactions"}
+//	DoGet:  {"kind": "dataset", "dataset_id": "transactions", "from": 0, "limit": -1}
+//
+// kind defaults to "dataset"; from defaults to 0; limit < 0 (the default)
+// reads up to the end the log had when the call began.
+type Command struct {
+	Kind      string `json:"kind,omitempty"`
+	DatasetID string `json:"dataset_id,omitempty"`
+	Name      string `json:"name,omitempty"`
+	From      int64  `json:"from,omitempty"`
+	Limit     *int64 `json:"limit,omitempty"`
+}
+
+// PutAck is the app_metadata of each DoPut result: one per accepted batch.
+type PutAck struct {
+	FirstOffset int64 `json:"first_offset"`
+	Rows        int64 `json:"rows"`
+}
+
+func parseCommand(b []byte) (Command, error) {
+	var c Command
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, status.Errorf(codes.InvalidArgument, "command is not valid JSON (want e.g. {\"dataset_id\": \"transactions\"}): %v", err)
+	}
+	if c.Kind == "" {
+		c.Kind = "dataset"
+	}
+	return c, nil
+}
+
+func namespace(ctx context.Context) (string, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return "", status.Error(codes.Unauthenticated, "no credentials")
+	}
+	return p.Namespace, nil
+}
+
+// ToStatus maps engine errors to gRPC status errors.
+func ToStatus(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, runtime.ErrNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, runtime.ErrExists):
+		return status.Error(codes.AlreadyExists, err.Error())
+	case errors.Is(err, runtime.ErrInvalid):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, err.Error())
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return status.Error(codes.Internal, err.Error())
+}
+
+// DoPut appends every record batch of the stream to the dataset named by the
+// descriptor, acknowledging each one durably written with a PutResult.
+func (s *Service) DoPut(stream flight.FlightService_DoPutServer) error {
+	ctx := stream.Context()
+	ns, err := namespace(ctx)
+	if err != nil {
+		return err
+	}
+	rdr, err := flight.NewRecordReader(stream)
+	if err != nil {
+		return status.Errorf(codes.InvalidArgument, "read Arrow stream: %v", err)
+	}
+	defer rdr.Release()
+	desc := rdr.LatestFlightDescriptor()
+	if desc == nil {
+		return status.Error(codes.InvalidArgument, "DoPut needs a flight descriptor naming the dataset: command {\"dataset_id\": ...} or path [dataset_id]")
+	}
+	var id string
+	switch desc.Type {
+	case flight.DescriptorCMD:
+		c, err := parseCommand(desc.Cmd)
+		if err != nil {
+			return err
+		}
+		id = c.DatasetID
+	case flight.DescriptorPATH:
+		if len(desc.Path) == 1 {
+			id = desc.Path[0]
+		}
+	}
+	if id == "" {
+		return status.Error(codes.InvalidArgument, "DoPut descriptor names no dataset_id")
+	}
+	// Fail early on an unknown dataset.
+	if _, err := s.engine.Schema(ctx, ns, id); err != nil {
+		return ToStatus(err)
+	}
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		first, err := s.engine.Append(ctx, ns, id, rec)
+		if err != nil {
+			return ToStatus(err)
+		}
+		meta, _ := json.Marshal(PutAck{FirstOffset: first, Rows: rec.NumRows()})
+		if err := stream.Send(&flight.PutResult{AppMetadata: meta}); err != nil {
+			return err
+		}
+	}
+	if err := rdr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		if _, ok := status.FromError(err); ok && status.Code(err) != codes.Unknown {
+			return err
+		}
+		return status.Errorf(codes.InvalidArgument, "malformed Arrow stream: %v", err)
+	}
+	return nil
+}
+
+// DoGet streams a dataset from an offset, or another source by kind.
+func (s *Service) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetServer) error {
+	ctx := stream.Context()
+	ns, err := namespace(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := parseCommand(tkt.Ticket)
+	if err != nil {
+		return err
+	}
+	if c.Kind != "dataset" {
+		src, ok := s.sources[c.Kind]
+		if !ok {
+			return status.Errorf(codes.InvalidArgument, "unknown ticket kind %q", c.Kind)
+		}
+		sch, next, err := src(ctx, ns, c)
+		if err != nil {
+			return ToStatus(err)
+		}
+		w := flight.NewRecordWriter(stream, ipc.WithSchema(sch))
+		defer w.Close()
+		for {
+			rec, err := next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return ToStatus(err)
+			}
+			err = w.Write(rec)
+			rec.Release()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if c.DatasetID == "" {
+		return status.Error(codes.InvalidArgument, "ticket names no dataset_id")
+	}
+	info, err := s.engine.Dataset(ctx, ns, c.DatasetID)
+	if err != nil {
+		return ToStatus(err)
+	}
+	if c.From < 0 || c.From > info.Rows {
+		return status.Errorf(codes.OutOfRange, "from=%d is outside [0, %d] for dataset %q", c.From, info.Rows, c.DatasetID)
+	}
+	end := info.Rows
+	if c.Limit != nil && *c.Limit >= 0 && c.From+*c.Limit < end {
+		end = c.From + *c.Limit
+	}
+	w := flight.NewRecordWriter(stream, ipc.WithSchema(info.Schema.Arrow()))
+	defer w.Close()
+	for off := c.From; off < end; {
+		recs, _, err := s.engine.Read(ctx, ns, c.DatasetID, off, int(min(end-off, 65536)))
+		if err != nil {
+			return ToStatus(err)
+		}
+		if len(recs) == 0 {
+			return status.Errorf(codes.Internal, "log of %q returned no rows at offset %d", c.DatasetID, off)
+		}
+		off, err = writeUpTo(w, recs, off, end)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeUpTo writes batches that start at offset off, cutting at end, and
+// releases all of them. It returns the offset after the last row written.
+func writeUpTo(w *flight.Writer, recs []arrow.RecordBatch, off, end int64) (int64, error) {
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	for _, rec := range recs {
+		if off >= end {
+			break
+		}
+		if rem := end - off; rec.NumRows() > rem {
+			cut := rec.NewSlice(0, rem)
+			defer cut.Release()
+			rec = cut
+		}
+		if err := w.Write(rec); err != nil {
+			return off, err
+		}
+		off += rec.NumRows()
+	}
+	return off, nil
+}
+
+// GetSchema returns the Arrow schema of a dataset named by a command or path
+// descriptor.
+func (s *Service) GetSchema(ctx context.Context, desc *flight.FlightDescriptor) (*flight.SchemaResult, error) {
+	ns, err := namespace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var id string
+	switch desc.Type {
+	case flight.DescriptorCMD:
+		c, err := parseCommand(desc.Cmd)
+		if err != nil {
+			return nil, err
+		}
+		id = c.DatasetID
+	case flight.DescriptorPATH:
+		if len(desc.Path) == 1 {
+			id = desc.Path[0]
+		}
+	}
+	sch, err := s.engine.Schema(ctx, ns, id)
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	return &flight.SchemaResult{Schema: flight.SerializeSchema(sch.Arrow(), nil)}, nil
+}
