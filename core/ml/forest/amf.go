@@ -1,0 +1,368 @@
+// Package forest owns the Aggregated Mondrian Forest learners (AMFClassifier
+// and AMFRegressor), ports of River 0.26.1's forest.AMFClassifier and
+// forest.AMFRegressor (Mourtada, Gaïffas & Scornet, JRSS-B 2021).
+//
+// Inputs are the Instance's numeric features by position; categorical codes
+// are ignored (put a OneHotPreProcessor in front to use them). Like River,
+// the trees assume features roughly in [0, 1]: the split-time distribution
+// depends on the distance to each node's bounding box, so put a
+// MinMaxPreProcessor in front when the scales differ. A NaN is a missing
+// feature. The random draws replay CPython's random.Random, so for the same
+// seed and the same stream the forest grows the trees River grows.
+package forest
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spate-ml/spate/core/ml"
+)
+
+// Register adds AMFClassifier and AMFRegressor to r.
+func Register(r *ml.Registry) {
+	r.Add("AMFClassifier", ml.Entry{Kind: ml.Classifier, New: newClassifier, Decode: decodeClassifier})
+	r.Add("AMFRegressor", ml.Entry{Kind: ml.Regressor, New: newRegressor, Decode: decodeRegressor})
+}
+
+// ClassifierParams are AMFClassifier's parameters with TurboML's names.
+type ClassifierParams struct {
+	NClasses       int     `json:"n_classes"`
+	NEstimators    int     `json:"n_estimators"`
+	Step           float64 `json:"step"`
+	UseAggregation bool    `json:"use_aggregation"`
+	Dirichlet      float64 `json:"dirichlet"`
+	SplitPure      bool    `json:"split_pure"`
+	Seed           int64   `json:"seed"`
+}
+
+// RegressorParams are AMFRegressor's parameters with TurboML's names.
+// Dirichlet is accepted for TurboML compatibility and unused.
+type RegressorParams struct {
+	NEstimators    int     `json:"n_estimators"`
+	Step           float64 `json:"step"`
+	UseAggregation bool    `json:"use_aggregation"`
+	Dirichlet      float64 `json:"dirichlet"`
+	Seed           int64   `json:"seed"`
+}
+
+// DefaultClassifierParams returns TurboML's defaults.
+func DefaultClassifierParams() ClassifierParams {
+	return ClassifierParams{NEstimators: 10, Step: 1, UseAggregation: true, Dirichlet: 0.5}
+}
+
+// DefaultRegressorParams returns TurboML's defaults.
+func DefaultRegressorParams() RegressorParams {
+	return RegressorParams{NEstimators: 10, Step: 1, UseAggregation: true, Dirichlet: 0.5}
+}
+
+// Classifier is an aggregated Mondrian forest classifier.
+type Classifier struct {
+	p        ClassifierParams
+	nFeat    int
+	rng      *pyRand
+	trees    []*mondrianTree
+	classIdx []int // class -> index of first appearance, -1 if unseen
+	idxClass []int // index -> class
+	scratch  []float64
+	acc      []float64
+}
+
+// NewClassifier builds an AMFClassifier for nFeat numeric features.
+func NewClassifier(p ClassifierParams, nFeat int) (*Classifier, error) {
+	switch {
+	case p.NClasses < 2:
+		return nil, fmt.Errorf("AMFClassifier: n_classes must be >= 2, got %d", p.NClasses)
+	case p.NEstimators < 1:
+		return nil, fmt.Errorf("AMFClassifier: n_estimators must be >= 1, got %d", p.NEstimators)
+	case p.Step <= 0:
+		return nil, fmt.Errorf("AMFClassifier: step must be > 0, got %g", p.Step)
+	case p.Dirichlet <= 0:
+		return nil, fmt.Errorf("AMFClassifier: dirichlet must be > 0, got %g", p.Dirichlet)
+	case nFeat < 1:
+		return nil, fmt.Errorf("AMFClassifier: needs at least one numeric input")
+	}
+	c := &Classifier{p: p, nFeat: nFeat, rng: newPyRand(p.Seed)}
+	c.init()
+	return c, nil
+}
+
+func (c *Classifier) init() {
+	c.classIdx = make([]int, c.p.NClasses)
+	for i := range c.classIdx {
+		c.classIdx[i] = -1
+	}
+	c.scratch = make([]float64, c.p.NClasses)
+	c.acc = make([]float64, c.p.NClasses)
+}
+
+func newClassifier(params json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
+	p := DefaultClassifierParams()
+	p.NClasses = spec.NClasses
+	if err := decodeParams("AMFClassifier", params, &p); err != nil {
+		return nil, err
+	}
+	return NewClassifier(p, spec.NumNumeric)
+}
+
+// Algorithm implements ml.Learner.
+func (c *Classifier) Algorithm() string { return "AMFClassifier" }
+
+// Learn implements ml.Learner. Labels outside 0..n_classes-1 are ignored.
+func (c *Classifier) Learn(x ml.Instance, y float64) {
+	cls := int(y)
+	if cls < 0 || cls >= c.p.NClasses || float64(cls) != y {
+		return
+	}
+	if c.classIdx[cls] < 0 {
+		c.classIdx[cls] = len(c.idxClass)
+		c.idxClass = append(c.idxClass, cls)
+	}
+	if c.trees == nil {
+		c.trees = make([]*mondrianTree, c.p.NEstimators)
+		for i := range c.trees {
+			seed := c.rng.randint(0, 9999999)
+			c.trees[i] = newMondrianTree(true, c.nFeat, c.p.NClasses, c.p.Step, c.p.UseAggregation, c.p.Dirichlet, c.p.SplitPure, seed)
+		}
+	}
+	yi, nSeen := c.classIdx[cls], len(c.idxClass)
+	for _, t := range c.trees {
+		t.learn(x.Numeric, yi, 0, nSeen)
+	}
+}
+
+// Predict implements ml.Learner: the average of the trees' aggregated class
+// probabilities (all zero before the first Learn).
+func (c *Classifier) Predict(x ml.Instance, dst *ml.Prediction) {
+	proba := resizeProba(dst, c.p.NClasses)
+	if c.trees == nil {
+		finishClass(dst)
+		return
+	}
+	nSeen := len(c.idxClass)
+	acc := c.acc[:nSeen]
+	clear(acc)
+	div := float64(c.p.NEstimators)
+	for _, t := range c.trees {
+		t.addProba(x.Numeric, nSeen, div, acc, c.scratch)
+	}
+	for i, v := range acc {
+		proba[c.idxClass[i]] = v
+	}
+	finishClass(dst)
+}
+
+// Clone implements ml.Learner.
+func (c *Classifier) Clone() ml.Learner {
+	n := &Classifier{p: c.p, nFeat: c.nFeat}
+	r := *c.rng
+	n.rng = &r
+	n.classIdx = append([]int(nil), c.classIdx...)
+	n.idxClass = append([]int(nil), c.idxClass...)
+	n.scratch = make([]float64, c.p.NClasses)
+	n.acc = make([]float64, c.p.NClasses)
+	if c.trees != nil {
+		n.trees = make([]*mondrianTree, len(c.trees))
+		for i, t := range c.trees {
+			n.trees[i] = t.clone()
+		}
+	}
+	return n
+}
+
+const stateVersion = 1
+
+// MarshalBinary implements ml.Learner.
+func (c *Classifier) MarshalBinary() ([]byte, error) {
+	e := &encoder{}
+	e.uvarint(stateVersion)
+	e.uvarint(uint64(c.p.NClasses))
+	e.uvarint(uint64(c.p.NEstimators))
+	e.f64(c.p.Step)
+	e.boolean(c.p.UseAggregation)
+	e.f64(c.p.Dirichlet)
+	e.boolean(c.p.SplitPure)
+	e.varint(c.p.Seed)
+	e.uvarint(uint64(c.nFeat))
+	c.rng.encode(e)
+	e.uvarint(uint64(len(c.idxClass)))
+	for _, v := range c.idxClass {
+		e.uvarint(uint64(v))
+	}
+	e.boolean(c.trees != nil)
+	for _, t := range c.trees {
+		t.encode(e)
+	}
+	return e.b, nil
+}
+
+func decodeClassifier(data []byte) (ml.Learner, error) {
+	d := &decoder{b: data}
+	if v := d.uvarint(); v != stateVersion && d.err == nil {
+		return nil, fmt.Errorf("AMFClassifier: unknown state version %d", v)
+	}
+	var p ClassifierParams
+	p.NClasses = int(d.uvarint())
+	p.NEstimators = int(d.uvarint())
+	p.Step = d.f64()
+	p.UseAggregation = d.boolean()
+	p.Dirichlet = d.f64()
+	p.SplitPure = d.boolean()
+	p.Seed = d.varint()
+	nFeat := int(d.uvarint())
+	if d.err != nil || p.NClasses < 2 || p.NClasses > 1<<20 || p.NEstimators < 1 || p.NEstimators > 1<<16 || nFeat < 1 || nFeat > 1<<20 {
+		return nil, fmt.Errorf("AMFClassifier: bad state header")
+	}
+	c := &Classifier{p: p, nFeat: nFeat}
+	c.init()
+	c.rng = decodePyRand(d)
+	nSeen := d.count(1)
+	for i := 0; i < nSeen && d.err == nil; i++ {
+		cls := int(d.uvarint())
+		if cls >= p.NClasses || c.classIdx[cls] >= 0 {
+			return nil, fmt.Errorf("AMFClassifier: bad class list in state")
+		}
+		c.classIdx[cls] = i
+		c.idxClass = append(c.idxClass, cls)
+	}
+	if d.boolean() {
+		c.trees = make([]*mondrianTree, p.NEstimators)
+		for i := range c.trees {
+			t := &mondrianTree{classifier: true, nFeat: nFeat, nClasses: p.NClasses, step: p.Step,
+				useAggregation: p.UseAggregation, dirichlet: p.Dirichlet, splitPure: p.SplitPure}
+			t.decodeInto(d)
+			c.trees[i] = t
+		}
+	}
+	if err := d.finish(); err != nil {
+		return nil, fmt.Errorf("AMFClassifier: %w", err)
+	}
+	return c, nil
+}
+
+// Regressor is an aggregated Mondrian forest regressor.
+type Regressor struct {
+	p     RegressorParams
+	nFeat int
+	rng   *pyRand
+	trees []*mondrianTree
+}
+
+// NewRegressor builds an AMFRegressor for nFeat numeric features.
+func NewRegressor(p RegressorParams, nFeat int) (*Regressor, error) {
+	switch {
+	case p.NEstimators < 1:
+		return nil, fmt.Errorf("AMFRegressor: n_estimators must be >= 1, got %d", p.NEstimators)
+	case p.Step <= 0:
+		return nil, fmt.Errorf("AMFRegressor: step must be > 0, got %g", p.Step)
+	case nFeat < 1:
+		return nil, fmt.Errorf("AMFRegressor: needs at least one numeric input")
+	}
+	return &Regressor{p: p, nFeat: nFeat, rng: newPyRand(p.Seed)}, nil
+}
+
+func newRegressor(params json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
+	p := DefaultRegressorParams()
+	if err := decodeParams("AMFRegressor", params, &p); err != nil {
+		return nil, err
+	}
+	return NewRegressor(p, spec.NumNumeric)
+}
+
+// Algorithm implements ml.Learner.
+func (r *Regressor) Algorithm() string { return "AMFRegressor" }
+
+// Learn implements ml.Learner.
+func (r *Regressor) Learn(x ml.Instance, y float64) {
+	if y != y {
+		return
+	}
+	if r.trees == nil {
+		r.trees = make([]*mondrianTree, r.p.NEstimators)
+		for i := range r.trees {
+			seed := r.rng.randint(0, 9999999)
+			r.trees[i] = newMondrianTree(false, r.nFeat, 0, r.p.Step, r.p.UseAggregation, 0, false, seed)
+		}
+	}
+	for _, t := range r.trees {
+		t.learn(x.Numeric, 0, y, 0)
+	}
+}
+
+// Predict implements ml.Learner: Score is the average of the trees'
+// aggregated predictions (0 before the first Learn).
+func (r *Regressor) Predict(x ml.Instance, dst *ml.Prediction) {
+	dst.Class = 0
+	dst.Proba = dst.Proba[:0]
+	dst.Score = 0
+	if r.trees == nil {
+		return
+	}
+	s := 0.0
+	for _, t := range r.trees {
+		s += t.predictValue(x.Numeric)
+	}
+	dst.Score = s / float64(r.p.NEstimators)
+}
+
+// Clone implements ml.Learner.
+func (r *Regressor) Clone() ml.Learner {
+	n := &Regressor{p: r.p, nFeat: r.nFeat}
+	g := *r.rng
+	n.rng = &g
+	if r.trees != nil {
+		n.trees = make([]*mondrianTree, len(r.trees))
+		for i, t := range r.trees {
+			n.trees[i] = t.clone()
+		}
+	}
+	return n
+}
+
+// MarshalBinary implements ml.Learner.
+func (r *Regressor) MarshalBinary() ([]byte, error) {
+	e := &encoder{}
+	e.uvarint(stateVersion)
+	e.uvarint(uint64(r.p.NEstimators))
+	e.f64(r.p.Step)
+	e.boolean(r.p.UseAggregation)
+	e.f64(r.p.Dirichlet)
+	e.varint(r.p.Seed)
+	e.uvarint(uint64(r.nFeat))
+	r.rng.encode(e)
+	e.boolean(r.trees != nil)
+	for _, t := range r.trees {
+		t.encode(e)
+	}
+	return e.b, nil
+}
+
+func decodeRegressor(data []byte) (ml.Learner, error) {
+	d := &decoder{b: data}
+	if v := d.uvarint(); v != stateVersion && d.err == nil {
+		return nil, fmt.Errorf("AMFRegressor: unknown state version %d", v)
+	}
+	var p RegressorParams
+	p.NEstimators = int(d.uvarint())
+	p.Step = d.f64()
+	p.UseAggregation = d.boolean()
+	p.Dirichlet = d.f64()
+	p.Seed = d.varint()
+	nFeat := int(d.uvarint())
+	if d.err != nil || p.NEstimators < 1 || p.NEstimators > 1<<16 || nFeat < 1 || nFeat > 1<<20 {
+		return nil, fmt.Errorf("AMFRegressor: bad state header")
+	}
+	r := &Regressor{p: p, nFeat: nFeat}
+	r.rng = decodePyRand(d)
+	if d.boolean() {
+		r.trees = make([]*mondrianTree, p.NEstimators)
+		for i := range r.trees {
+			t := &mondrianTree{nFeat: nFeat, step: p.Step, useAggregation: p.UseAggregation}
+			t.decodeInto(d)
+			r.trees[i] = t
+		}
+	}
+	if err := d.finish(); err != nil {
+		return nil, fmt.Errorf("AMFRegressor: %w", err)
+	}
+	return r, nil
+}

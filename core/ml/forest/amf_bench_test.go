@@ -1,0 +1,45 @@
+package forest
+
+import (
+	"testing"
+
+	"github.com/spate-ml/spate/core/ml"
+)
+
+func newBenchRand(seed int64) *pyRand { return newPyRand(seed) }
+
+// benchPrequential times prequential passes (predict, then learn) of fresh
+// learners over the stream and reports samples per second.
+func benchPrequential(b *testing.B, mk func() ml.Learner, xs []ml.Instance, ys []float64) {
+	b.ReportAllocs()
+	var p ml.Prediction
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l := mk()
+		for j, x := range xs {
+			l.Predict(x, &p)
+			l.Learn(x, ys[j])
+		}
+	}
+	b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+func BenchmarkAMFClassifier(b *testing.B) {
+	xs, cls, _ := benchStream(10000)
+	benchPrequential(b, func() ml.Learner {
+		p := DefaultClassifierParams()
+		p.NClasses, p.Seed = 2, 1
+		c, _ := NewClassifier(p, 10)
+		return c
+	}, xs, cls)
+}
+
+func BenchmarkAMFRegressor(b *testing.B) {
+	xs, _, reg := benchStream(10000)
+	benchPrequential(b, func() ml.Learner {
+		p := DefaultRegressorParams()
+		p.Seed = 1
+		r, _ := NewRegressor(p, 10)
+		return r
+	}, xs, reg)
+}

@@ -1,0 +1,205 @@
+package forest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"testing"
+
+	"github.com/spate-ml/spate/core/ml"
+)
+
+func registry() *ml.Registry {
+	r := ml.NewRegistry()
+	Register(r)
+	return r
+}
+
+func rowsToStream(rows [][]float64, nFeat int) ([]ml.Instance, []float64) {
+	xs := make([]ml.Instance, len(rows))
+	ys := make([]float64, len(rows))
+	for i, r := range rows {
+		xs[i] = ml.Instance{Numeric: r[:nFeat]}
+		ys[i] = r[nFeat]
+	}
+	return xs, ys
+}
+
+func TestAMFClassifierMatchesRiver(t *testing.T) {
+	cases := []struct {
+		dataset  string
+		n        int
+		nFeat    int
+		nClasses int
+		seed     int64
+	}{
+		{"bananas", 3000, 2, 2, 1},
+		{"phishing", 1250, 9, 2, 42},
+		{"rbf", 2000, 5, 3, 7},
+	}
+	for _, tc := range cases {
+		t.Run(tc.dataset, func(t *testing.T) {
+			rows := riverRun(t, "amf_river.py", "classifier", tc.dataset, strconv.Itoa(tc.n), strconv.FormatInt(tc.seed, 10))
+			xs, ys := rowsToStream(rows, tc.nFeat)
+			p := DefaultClassifierParams()
+			p.NClasses, p.Seed = tc.nClasses, tc.seed
+			m, err := NewClassifier(p, tc.nFeat)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pred ml.Prediction
+			maxDiff, goodGo, goodRiver := 0.0, 0, 0
+			for i, x := range xs {
+				m.Predict(x, &pred)
+				ref := rows[i][tc.nFeat+1:]
+				refClass := 0
+				for c := range ref {
+					maxDiff = math.Max(maxDiff, math.Abs(ref[c]-pred.Proba[c]))
+					if ref[c] > ref[refClass] {
+						refClass = c
+					}
+				}
+				if i > 0 && pred.Class == int(ys[i]) {
+					goodGo++
+				}
+				if i > 0 && refClass == int(ys[i]) {
+					goodRiver++
+				}
+				m.Learn(x, ys[i])
+			}
+			accGo := float64(goodGo) / float64(len(xs)-1)
+			accRiver := float64(goodRiver) / float64(len(xs)-1)
+			t.Logf("%s: accuracy Go %.4f River %.4f, max |proba diff| %.3g", tc.dataset, accGo, accRiver, maxDiff)
+			if math.Abs(accGo-accRiver) > 0.005 {
+				t.Errorf("accuracy %.4f differs from River's %.4f by more than 0.5 points", accGo, accRiver)
+			}
+			if maxDiff > 1e-9 {
+				t.Errorf("max probability difference with River %.3g > 1e-9", maxDiff)
+			}
+		})
+	}
+}
+
+func TestAMFRegressorMatchesRiver(t *testing.T) {
+	rows := riverRun(t, "amf_river.py", "regressor", "trump", "1000", "42")
+	const nFeat = 6
+	xs, ys := rowsToStream(rows, nFeat)
+	p := DefaultRegressorParams()
+	p.Seed = 42
+	m, err := NewRegressor(p, nFeat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pred ml.Prediction
+	maxRel := 0.0
+	for i, x := range xs {
+		m.Predict(x, &pred)
+		ref := rows[i][nFeat+1]
+		maxRel = math.Max(maxRel, math.Abs(ref-pred.Score)/math.Max(1, math.Abs(ref)))
+		m.Learn(x, ys[i])
+	}
+	t.Logf("trump: max relative prediction difference %.3g", maxRel)
+	if maxRel > 1e-9 {
+		t.Errorf("max relative prediction difference with River %.3g > 1e-9", maxRel)
+	}
+}
+
+// synthStream is a small deterministic stream with a missing value now and
+// then, for protocol checks.
+func synthStream(n, nFeat int) ([]ml.Instance, []float64) {
+	g := newPyRand(5)
+	xs := make([]ml.Instance, n)
+	ys := make([]float64, n)
+	for i := range xs {
+		v := make([]float64, nFeat)
+		s := 0.0
+		for j := range v {
+			v[j] = g.random()
+			s += v[j]
+		}
+		if i%17 == 3 {
+			v[i%nFeat] = math.NaN()
+		}
+		xs[i] = ml.Instance{Numeric: v}
+		if s > float64(nFeat)/2 {
+			ys[i] = 1
+		}
+		if i%5 == 0 {
+			ys[i] = 2
+		}
+	}
+	return xs, ys
+}
+
+func TestProtocol(t *testing.T) {
+	reg := registry()
+	xs, ys := synthStream(600, 4)
+	cases := []struct {
+		name   string
+		params string
+		spec   ml.Spec
+	}{
+		{"AMFClassifier", `{"n_classes":3,"n_estimators":4,"seed":3}`, ml.Spec{NumNumeric: 4}},
+		{"AMFClassifier", `{"n_classes":3,"use_aggregation":false,"split_pure":true}`, ml.Spec{NumNumeric: 4}},
+		{"AMFRegressor", `{"n_estimators":3,"seed":9}`, ml.Spec{NumNumeric: 4}},
+		{"AMFRegressor", `{"use_aggregation":false}`, ml.Spec{NumNumeric: 4}},
+	}
+	for i, tc := range cases {
+		t.Run(fmt.Sprintf("%s/%d", tc.name, i), func(t *testing.T) {
+			l, err := reg.New(tc.name, json.RawMessage(tc.params), tc.spec, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLearner(t, reg, l, xs, ys)
+		})
+	}
+}
+
+func TestParamsRejected(t *testing.T) {
+	reg := registry()
+	cases := []struct {
+		name, params string
+		spec         ml.Spec
+	}{
+		{"AMFClassifier", `{"n_classes":2,"n_estimator":3}`, ml.Spec{NumNumeric: 2}},
+		{"AMFClassifier", `{}`, ml.Spec{NumNumeric: 2}},
+		{"AMFClassifier", `{"n_classes":2,"dirichlet":0}`, ml.Spec{NumNumeric: 2}},
+		{"AMFRegressor", `{"n_estimators":0}`, ml.Spec{NumNumeric: 2}},
+		{"AMFRegressor", `{}`, ml.Spec{}},
+	}
+	for _, tc := range cases {
+		if _, err := reg.New(tc.name, json.RawMessage(tc.params), tc.spec, nil); err == nil {
+			t.Errorf("%s %s: no error", tc.name, tc.params)
+		}
+	}
+}
+
+func TestPredictBeforeLearning(t *testing.T) {
+	c, _ := NewClassifier(ClassifierParams{NClasses: 2, NEstimators: 2, Step: 1, UseAggregation: true, Dirichlet: 0.5}, 2)
+	var p ml.Prediction
+	c.Predict(ml.Instance{Numeric: []float64{0.1, 0.2}}, &p)
+	if len(p.Proba) != 2 || p.Proba[0] != 0 || p.Proba[1] != 0 || p.Score != 0 {
+		t.Fatalf("prediction before learning = %+v, want zeros", p)
+	}
+}
+
+func TestPyRandMatchesCPython(t *testing.T) {
+	// Values printed by CPython 3.11's random module.
+	r := newPyRand(42)
+	if v := r.random(); v != 0.6394267984578837 {
+		t.Fatalf("Random(42).random() = %v", v)
+	}
+	if v := r.randint(0, 9999999); v != 419610 {
+		t.Fatalf("randint = %v", v)
+	}
+	if v := r.uniform(1, 3); v != 2.4831009995196656 {
+		t.Fatalf("uniform = %v", v)
+	}
+	if v := newPyRand(0).random(); v != 0.8444218515250481 {
+		t.Fatalf("Random(0).random() = %v", v)
+	}
+	if v := newPyRand(1<<40 + 5).random(); v != 0.5043802970418443 {
+		t.Fatalf("Random(2**40+5).random() = %v", v)
+	}
+}
