@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -58,6 +59,9 @@ type Options struct {
 	MaxUploadBytes int64
 	// Logger receives the server's logs.
 	Logger *slog.Logger
+	// Announce receives the one-time print of the development key
+	// (default os.Stderr).
+	Announce io.Writer
 	// Broker, when set, replaces the embedded log (tests).
 	Broker stream.Broker
 }
@@ -75,6 +79,9 @@ func (o *Options) Defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Announce == nil {
+		o.Announce = os.Stderr
 	}
 }
 
@@ -271,8 +278,8 @@ func (s *Server) bootstrapKey(ctx context.Context) error {
 		return err
 	}
 	s.devKey = secret
-	s.o.Logger.Info("created a development API key; it is shown once", "namespace", DefaultNamespace, "api_key", secret)
-	fmt.Fprintf(os.Stderr, "\n  Spate development API key (namespace %q): %s\n\n", DefaultNamespace, secret)
+	s.o.Logger.Info("created a development API key (printed once, not logged)", "namespace", DefaultNamespace, "key_id", auth.KeyID(secret))
+	fmt.Fprintf(s.o.Announce, "\n  Spate development API key (namespace %q): %s\n\n", DefaultNamespace, secret)
 	if s.o.EnvFile == "" {
 		return nil
 	}

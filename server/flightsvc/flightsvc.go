@@ -23,9 +23,10 @@ import (
 )
 
 // Source serves DoGet tickets that are not dataset reads (sample data, and
-// later features and model outputs). It returns the schema and a function
-// that yields batches until io.EOF.
-type Source func(ctx context.Context, ns string, cmd Command) (*arrow.Schema, func() (arrow.RecordBatch, error), error)
+// later features and model outputs). It returns the schema of the stream and
+// a function that sends every batch through send, in order, and returns
+// send's first error.
+type Source func(ctx context.Context, ns string, cmd Command) (*arrow.Schema, func(send func(arrow.RecordBatch) error) error, error)
 
 // Service implements the Flight service over a runtime engine.
 type Service struct {
@@ -57,6 +58,9 @@ type Command struct {
 	Name      string `json:"name,omitempty"`
 	From      int64  `json:"from,omitempty"`
 	Limit     *int64 `json:"limit,omitempty"`
+	// Rows and Seed parameterize sample data sets.
+	Rows int    `json:"rows,omitempty"`
+	Seed uint64 `json:"seed,omitempty"`
 }
 
 // PutAck is the app_metadata of each DoPut result: one per accepted batch.
@@ -179,26 +183,13 @@ func (s *Service) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetSer
 		if !ok {
 			return status.Errorf(codes.InvalidArgument, "unknown ticket kind %q", c.Kind)
 		}
-		sch, next, err := src(ctx, ns, c)
+		sch, produce, err := src(ctx, ns, c)
 		if err != nil {
 			return ToStatus(err)
 		}
 		w := flight.NewRecordWriter(stream, ipc.WithSchema(sch))
 		defer w.Close()
-		for {
-			rec, err := next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return ToStatus(err)
-			}
-			err = w.Write(rec)
-			rec.Release()
-			if err != nil {
-				return err
-			}
-		}
+		return ToStatus(produce(w.Write))
 	}
 	if c.DatasetID == "" {
 		return status.Error(codes.InvalidArgument, "ticket names no dataset_id")
