@@ -111,7 +111,7 @@ func (a *ADWIN) Copy() *ADWIN {
 
 func (a *ADWIN) newRow() row {
 	buf := make([]float64, 2*(a.cfg.MaxBuckets+1))
-	return row{total: buf[:a.cfg.MaxBuckets+1 : a.cfg.MaxBuckets+1], variance: buf[a.cfg.MaxBuckets+1:]}
+	return row{total: buf[: a.cfg.MaxBuckets+1 : a.cfg.MaxBuckets+1], variance: buf[a.cfg.MaxBuckets+1:]}
 }
 
 func (a *ADWIN) reset() {
