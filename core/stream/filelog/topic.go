@@ -1,0 +1,622 @@
+package filelog
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/sys/unix"
+
+	"github.com/spate-ml/spate/core/stream"
+)
+
+const schemaFile = "schema.arrow"
+
+// frameBuf is one encoded frame: header and payload, ready to write.
+type frameBuf struct {
+	b     []byte
+	first int64
+	rows  int64
+}
+
+// group is the frames one flush writes and syncs together.
+type group struct {
+	frames []*frameBuf
+	done   chan struct{}
+	err    error
+}
+
+// topic is the shared state of one open topic.
+type topic struct {
+	name          string
+	dir           string
+	schema        *arrow.Schema
+	schemaMeta    []byte // flatbuffer of the schema message, for decoding
+	log           *slog.Logger
+	mem           memory.Allocator
+	sync          SyncMode
+	segmentSize   int64
+	indexInterval int64
+	bufs          sync.Pool // *frameBuf
+
+	// Write side.
+	wmu      sync.Mutex
+	wake     *sync.Cond // signals the flusher
+	reserved int64      // offset the next Append gets
+	cur      *group     // frames waiting for the flusher
+	closing  bool
+	werr     error // sticky: after a failed write or sync the topic refuses appends
+	flushed  chan struct{}
+	active   *segment // flusher-owned
+
+	// Read side.
+	mu      sync.RWMutex
+	segs    []*segment
+	end     int64 // offset after the last durable row
+	notify  chan struct{}
+	closed  bool
+	handles map[*handle]struct{}
+}
+
+// readSchemaFile reads a topic's schema.
+func readSchemaFile(dir string) (*arrow.Schema, error) {
+	b, err := os.ReadFile(filepath.Join(dir, schemaFile))
+	if err != nil {
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	r, err := ipc.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("decode schema %s: %w", filepath.Join(dir, schemaFile), err)
+	}
+	defer r.Release()
+	return r.Schema(), nil
+}
+
+// createTopicDir creates a topic directory atomically: it is built under a
+// temporary name, synced, and renamed into place.
+func createTopicDir(root, name string, schema *arrow.Schema, mem memory.Allocator) error {
+	tmp := filepath.Join(root, "~new-"+name)
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(schema), ipc.WithAllocator(mem))
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("encode schema: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(tmp, schemaFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("write schema: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync schema: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close schema: %w", err)
+	}
+	s, err := createSegment(tmp, 0, true)
+	if err != nil {
+		return err
+	}
+	if err := s.f.Close(); err != nil {
+		return fmt.Errorf("close segment: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(root, name)); err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	return syncDir(root)
+}
+
+// openTopic opens an existing topic directory and recovers its last segment.
+func openTopic(name, dir string, schema *arrow.Schema, o Options) (*topic, error) {
+	segBases, err := listSegments(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(segBases) == 0 {
+		return nil, fmt.Errorf("topic directory %s has no segment", dir)
+	}
+	sp := ipc.GetSchemaPayload(schema, o.Allocator)
+	meta := sp.Meta()
+	schemaMeta := bytes.Clone(meta.Bytes())
+	meta.Release()
+	sp.Release()
+	t := &topic{
+		name:          name,
+		dir:           dir,
+		schema:        schema,
+		schemaMeta:    schemaMeta,
+		log:           o.Logger.With("topic", name),
+		mem:           o.Allocator,
+		sync:          o.Sync,
+		segmentSize:   o.SegmentSize,
+		indexInterval: o.IndexInterval,
+		notify:        make(chan struct{}),
+		flushed:       make(chan struct{}),
+		handles:       make(map[*handle]struct{}),
+	}
+	t.wake = sync.NewCond(&t.wmu)
+	for _, base := range segBases[:len(segBases)-1] {
+		t.segs = append(t.segs, &segment{base: base, path: filepath.Join(dir, segName(base))})
+	}
+	last := segBases[len(segBases)-1]
+	active, end, err := recoverSegment(t, filepath.Join(dir, segName(last)), last)
+	if err != nil {
+		return nil, err
+	}
+	t.segs = append(t.segs, active)
+	t.active = active
+	t.end = end
+	t.reserved = end
+	go t.flusher()
+	return t, nil
+}
+
+// encode turns rec into a frame, all but the header's offset fields.
+func (t *topic) encode(rec arrow.RecordBatch) (*frameBuf, error) {
+	p, err := ipc.GetRecordBatchPayload(rec, ipc.WithAllocator(t.mem))
+	if err != nil {
+		return nil, fmt.Errorf("encode batch: %w", err)
+	}
+	defer p.Release()
+	fb, _ := t.bufs.Get().(*frameBuf)
+	if fb == nil {
+		fb = &frameBuf{}
+	}
+	fb.b = append(fb.b[:0], make([]byte, frameHeaderSize)...)
+	w := appendWriter{fb}
+	if _, err := p.WritePayload(w); err != nil {
+		t.bufs.Put(fb)
+		return nil, fmt.Errorf("encode batch: %w", err)
+	}
+	if len(fb.b)-frameHeaderSize > maxPayload {
+		t.bufs.Put(fb)
+		return nil, fmt.Errorf("encode batch: %d bytes is more than a frame holds", len(fb.b)-frameHeaderSize)
+	}
+	fb.rows = rec.NumRows()
+	return fb, nil
+}
+
+type appendWriter struct{ fb *frameBuf }
+
+func (w appendWriter) Write(p []byte) (int, error) {
+	w.fb.b = append(w.fb.b, p...)
+	return len(p), nil
+}
+
+func (t *topic) append(ctx context.Context, h *handle, rec arrow.RecordBatch) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if rec == nil {
+		return 0, errors.New("nil batch")
+	}
+	if !rec.Schema().Equal(t.schema) {
+		return 0, fmt.Errorf("%w: batch has %s", stream.ErrSchemaMismatch, rec.Schema())
+	}
+	if rec.NumRows() > maxFrameRows {
+		return 0, fmt.Errorf("batch of %d rows is more than a frame holds", rec.NumRows())
+	}
+	if rec.NumRows() == 0 {
+		t.mu.RLock()
+		defer t.mu.RUnlock()
+		if h.closed || t.closed {
+			return 0, stream.ErrClosed
+		}
+		return t.end, nil
+	}
+	fb, err := t.encode(rec)
+	if err != nil {
+		return 0, err
+	}
+	payload := fb.b[frameHeaderSize:]
+	crc := crcOf(payload)
+
+	t.wmu.Lock()
+	if t.closing || h.isClosed() {
+		t.wmu.Unlock()
+		t.bufs.Put(fb)
+		return 0, stream.ErrClosed
+	}
+	if t.werr != nil {
+		err := t.werr
+		t.wmu.Unlock()
+		t.bufs.Put(fb)
+		return 0, fmt.Errorf("log failed earlier: %w", err)
+	}
+	first := t.reserved
+	t.reserved += fb.rows
+	fb.first = first
+	putFrameHeader(fb.b, frameHeader{length: uint32(len(payload)), first: first, rows: uint32(fb.rows), payloadCRC: crc})
+	if t.cur == nil {
+		t.cur = &group{done: make(chan struct{})}
+		t.wake.Signal()
+	}
+	g := t.cur
+	g.frames = append(g.frames, fb)
+	t.wmu.Unlock()
+	<-g.done
+	if g.err != nil {
+		return 0, g.err
+	}
+	return first, nil
+}
+
+// flusher writes and syncs queued groups until the topic closes.
+func (t *topic) flusher() {
+	defer close(t.flushed)
+	for {
+		t.wmu.Lock()
+		for t.cur == nil && !t.closing {
+			t.wake.Wait()
+		}
+		g := t.cur
+		t.cur = nil
+		failed := t.werr
+		t.wmu.Unlock()
+		if g == nil {
+			return
+		}
+		if failed != nil {
+			g.err = fmt.Errorf("log failed earlier: %w", failed)
+		} else if err := t.flush(g.frames); err != nil {
+			t.log.Error("write failed; the topic refuses appends until reopened", "err", err)
+			g.err = err
+			t.wmu.Lock()
+			t.werr = err
+			t.wmu.Unlock()
+		}
+		for _, fb := range g.frames {
+			t.bufs.Put(fb)
+		}
+		g.frames = nil
+		close(g.done)
+	}
+}
+
+// flush writes frames (in offset order) to the active segment, rolling
+// segments when full, syncs, and publishes the new end.
+func (t *topic) flush(frames []*frameBuf) error {
+	for len(frames) > 0 {
+		s := t.active
+		n, size := 0, s.size
+		for n < len(frames) && (size == segHeaderSize || size+int64(len(frames[n].b)) <= t.segmentSize) {
+			size += int64(len(frames[n].b))
+			n++
+		}
+		if n == 0 {
+			if err := t.roll(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := t.write(s, frames[:n]); err != nil {
+			return err
+		}
+		frames = frames[n:]
+	}
+	return nil
+}
+
+// write appends frames to s with writev, syncs and publishes them.
+func (t *topic) write(s *segment, frames []*frameBuf) error {
+	iov := make([][]byte, 0, min(len(frames), 1024))
+	for i := 0; i < len(frames); {
+		iov = iov[:0]
+		for ; i < len(frames) && len(iov) < 1024; i++ {
+			iov = append(iov, frames[i].b)
+		}
+		if err := writevAll(s.f, iov); err != nil {
+			return fmt.Errorf("write segment %s: %w", s.path, err)
+		}
+	}
+	switch t.sync {
+	case SyncData:
+		if err := unix.Fdatasync(int(s.f.Fd())); err != nil {
+			return fmt.Errorf("fdatasync segment %s: %w", s.path, err)
+		}
+	case SyncFull:
+		if err := s.f.Sync(); err != nil {
+			return fmt.Errorf("fsync segment %s: %w", s.path, err)
+		}
+	}
+	pos := s.size
+	var added []indexEntry
+	var rows int64
+	for _, fb := range frames {
+		if s.lastIndexed < 0 || pos-s.lastIndexed >= t.indexInterval {
+			added = append(added, indexEntry{off: fb.first, pos: pos})
+			s.lastIndexed = pos
+		}
+		pos += int64(len(fb.b))
+		rows += fb.rows
+	}
+	s.size = pos
+	t.mu.Lock()
+	s.index = append(s.index, added...)
+	t.end += rows
+	close(t.notify)
+	t.notify = make(chan struct{})
+	t.mu.Unlock()
+	return nil
+}
+
+// writevAll writes every byte of iov at the file's position.
+func writevAll(f *os.File, iov [][]byte) error {
+	fd := int(f.Fd())
+	for len(iov) > 0 {
+		n, err := unix.Writev(fd, iov)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return err
+		}
+		for n > 0 && len(iov) > 0 {
+			if n >= len(iov[0]) {
+				n -= len(iov[0])
+				iov = iov[1:]
+			} else {
+				iov[0] = iov[0][n:]
+				n = 0
+			}
+		}
+		for len(iov) > 0 && len(iov[0]) == 0 {
+			iov = iov[1:]
+		}
+	}
+	return nil
+}
+
+// roll seals the active segment and starts a new one at the durable end.
+func (t *topic) roll() error {
+	old := t.active
+	t.mu.RLock()
+	base := t.end
+	idx := old.index
+	t.mu.RUnlock()
+	if len(idx) > 0 {
+		if err := writeIndexFile(idxPath(old.path), idx); err != nil {
+			t.log.Warn("could not write segment index; it will be rebuilt", "segment", old.path, "err", err)
+		}
+	}
+	s, err := createSegment(t.dir, base, t.sync != SyncNone)
+	if err != nil {
+		return err
+	}
+	t.active = s
+	t.mu.Lock()
+	t.segs = append(t.segs, s)
+	t.mu.Unlock()
+	return nil
+}
+
+// close stops the flusher after it has written every queued frame, then
+// closes the files and every handle.
+func (t *topic) close() error {
+	t.wmu.Lock()
+	t.closing = true
+	t.wake.Broadcast()
+	t.wmu.Unlock()
+	<-t.flushed
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	close(t.notify)
+	for h := range t.handles {
+		h.closeLocked()
+	}
+	t.handles = nil
+	var errs []error
+	for _, s := range t.segs {
+		s.load.Lock()
+		if s.f != nil {
+			if err := s.f.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close segment %s: %w", s.path, err))
+			}
+		}
+		s.load.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// read implements stream.Log.Read.
+func (t *topic) read(ctx context.Context, h *handle, from int64, maxRows int) ([]arrow.RecordBatch, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, from, err
+	}
+	t.mu.RLock()
+	if h.closed || t.closed {
+		t.mu.RUnlock()
+		return nil, from, stream.ErrClosed
+	}
+	end := t.end
+	segs := t.segs
+	t.mu.RUnlock()
+	if from < 0 || from > end {
+		return nil, from, fmt.Errorf("read at %d (end %d): %w", from, end, stream.ErrOutOfRange)
+	}
+	if from == end {
+		return nil, from, nil
+	}
+	stop := end
+	if maxRows > 0 && from+int64(maxRows) < stop {
+		stop = from + int64(maxRows)
+	}
+	d := &decoder{t: t}
+	defer d.release()
+	var out []arrow.RecordBatch
+	fail := func(err error) ([]arrow.RecordBatch, int64, error) {
+		for _, r := range out {
+			r.Release()
+		}
+		if errors.Is(err, os.ErrClosed) {
+			err = stream.ErrClosed
+		}
+		return nil, from, err
+	}
+	k := sort.Search(len(segs), func(i int) bool { return segs[i].base > from }) - 1
+	next := from
+	for k < len(segs) && next < stop {
+		s := segs[k]
+		segEnd := end
+		if k+1 < len(segs) {
+			segEnd = segs[k+1].base
+			if err := s.ensureLoaded(t, segEnd); err != nil {
+				return fail(err)
+			}
+		}
+		t.mu.RLock()
+		idx := s.index
+		t.mu.RUnlock()
+		i := sort.Search(len(idx), func(i int) bool { return idx[i].off > next }) - 1
+		if i < 0 {
+			return fail(fmt.Errorf("segment %s has no index entry for offset %d", s.path, next))
+		}
+		pos, off := idx[i].pos, idx[i].off
+		for off < segEnd && next < stop {
+			fh, err := readHeaderAt(s.f, pos)
+			if err != nil {
+				return fail(fmt.Errorf("segment %s: %w", s.path, err))
+			}
+			if fh.first != off {
+				return fail(fmt.Errorf("segment %s: frame at %d starts at offset %d, want %d", s.path, pos, fh.first, off))
+			}
+			fend := off + int64(fh.rows)
+			if fend > next {
+				rec, err := d.decode(s, pos, fh)
+				if err != nil {
+					return fail(err)
+				}
+				lo, hi := next-off, min(fend, stop)-off
+				if lo == 0 && hi == int64(fh.rows) {
+					out = append(out, rec)
+				} else {
+					out = append(out, rec.NewSlice(lo, hi))
+					rec.Release()
+				}
+				next = off + hi
+			}
+			pos += frameHeaderSize + int64(fh.length)
+			off = fend
+		}
+		k++
+	}
+	return out, next, nil
+}
+
+// decoder turns frame payloads into record batches with one IPC reader.
+type decoder struct {
+	t    *topic
+	feed *feed
+	r    *ipc.Reader
+}
+
+func (d *decoder) decode(s *segment, pos int64, fh frameHeader) (arrow.RecordBatch, error) {
+	payload := make([]byte, fh.length)
+	if _, err := s.f.ReadAt(payload, pos+frameHeaderSize); err != nil {
+		return nil, fmt.Errorf("segment %s: read frame at %d: %w", s.path, pos, err)
+	}
+	if err := checkPayload(fh, payload); err != nil {
+		return nil, fmt.Errorf("segment %s: frame at %d: %w", s.path, pos, err)
+	}
+	meta, body, err := splitMessage(payload)
+	if err != nil {
+		return nil, fmt.Errorf("segment %s: frame at %d: %w", s.path, pos, err)
+	}
+	if d.r == nil {
+		d.feed = &feed{schema: ipc.NewMessage(memory.NewBufferBytes(d.t.schemaMeta), memory.NewBufferBytes(nil))}
+		r, err := ipc.NewReaderFromMessageReader(d.feed, ipc.WithAllocator(d.t.mem))
+		if err != nil {
+			return nil, fmt.Errorf("decode schema: %w", err)
+		}
+		d.r = r
+	}
+	d.feed.next = ipc.NewMessage(memory.NewBufferBytes(meta), memory.NewBufferBytes(body))
+	if !d.r.Next() {
+		err := d.r.Err()
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		d.r.Release()
+		d.r = nil
+		return nil, fmt.Errorf("segment %s: decode frame at %d: %w", s.path, pos, err)
+	}
+	rec := d.r.RecordBatch()
+	rec.Retain()
+	if rec.NumRows() != int64(fh.rows) {
+		rec.Release()
+		return nil, fmt.Errorf("segment %s: frame at %d holds %d rows, header says %d", s.path, pos, rec.NumRows(), fh.rows)
+	}
+	return rec, nil
+}
+
+func (d *decoder) release() {
+	if d.r != nil {
+		d.r.Release()
+	}
+}
+
+// feed hands the IPC reader the schema message, then one message at a time.
+type feed struct {
+	schema *ipc.Message
+	next   *ipc.Message
+}
+
+func (f *feed) Message() (*ipc.Message, error) {
+	if m := f.schema; m != nil {
+		f.schema = nil
+		return m, nil
+	}
+	m := f.next
+	f.next = nil
+	if m == nil {
+		return nil, io.EOF
+	}
+	return m, nil
+}
+
+func (f *feed) Retain()  {}
+func (f *feed) Release() {}
+
+// wait implements stream.Log.Wait.
+func (t *topic) wait(ctx context.Context, h *handle, from int64) error {
+	for {
+		t.mu.RLock()
+		closed, end, ch := h.closed || t.closed, t.end, t.notify
+		t.mu.RUnlock()
+		if closed {
+			return stream.ErrClosed
+		}
+		if end > from {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-h.done:
+		case <-ch:
+		}
+	}
+}
