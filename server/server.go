@@ -309,8 +309,9 @@ func validateNamespace(ns string) error {
 	return nil
 }
 
-// writeEnvKey adds SPATE_API_KEY (and SPATE_BACKEND_URL when absent) to an
-// env file that has no key yet, creating the file when needed.
+// writeEnvKey puts SPATE_API_KEY (and SPATE_BACKEND_URL when absent) into an
+// env file that has no key yet: it fills an empty "SPATE_API_KEY=" line in
+// place, or appends, creating the file when needed.
 func writeEnvKey(path, secret, httpAddr string) error {
 	env, err := godotenv.Read(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -319,20 +320,35 @@ func writeEnvKey(path, secret, httpAddr string) error {
 	if env["SPATE_API_KEY"] != "" {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("read %s: %w", path, err)
 	}
-	defer f.Close()
-	var b strings.Builder
+	lines := strings.Split(strings.TrimRight(string(old), "\n"), "\n")
+	if len(old) == 0 {
+		lines = nil
+	}
 	if env["SPATE_BACKEND_URL"] == "" {
 		host, port, _ := net.SplitHostPort(httpAddr)
 		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "localhost"
 		}
-		fmt.Fprintf(&b, "SPATE_BACKEND_URL=http://%s\n", net.JoinHostPort(host, port))
+		lines = setEnvLine(lines, "SPATE_BACKEND_URL", "http://"+net.JoinHostPort(host, port))
 	}
-	fmt.Fprintf(&b, "SPATE_API_KEY=%s\n", secret)
-	_, err = f.WriteString(b.String())
-	return err
+	lines = setEnvLine(lines, "SPATE_API_KEY", secret)
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// setEnvLine replaces the first empty assignment of name, or appends one.
+func setEnvLine(lines []string, name, value string) []string {
+	for i, l := range lines {
+		if t := strings.TrimSpace(l); t == name+"=" || t == name+`=""` {
+			lines[i] = name + "=" + value
+			return lines
+		}
+	}
+	return append(lines, name+"="+value)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -525,5 +526,39 @@ func TestSampleFraudData(t *testing.T) {
 	}
 	if _, _, err := h.get(h.ctx(), map[string]any{"kind": "sample", "name": "nope"}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("unknown sample: %v", err)
+	}
+}
+
+func TestDevKeyWrittenToEnvFile(t *testing.T) {
+	dir := t.TempDir()
+	envFile := dir + "/.env"
+	if err := os.WriteFile(envFile, []byte("# settings\nSPATE_BACKEND_URL=http://localhost:8500\nSPATE_API_KEY=\n# SPATE_DATA_DIR=data\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv, err := server.New(ctx, server.Options{DataDir: dir + "/data", GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		EnvFile: envFile, Logger: slog.New(slog.DiscardHandler), Announce: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := srv.DevKey()
+	srv.Close()
+	got, _ := os.ReadFile(envFile)
+	want := "# settings\nSPATE_BACKEND_URL=http://localhost:8500\nSPATE_API_KEY=" + key + "\n# SPATE_DATA_DIR=data\n"
+	if string(got) != want {
+		t.Fatalf("env file:\n%s\nwant:\n%s", got, want)
+	}
+	// A second start on the same store creates no key and leaves the file alone.
+	srv, err = server.New(ctx, server.Options{DataDir: dir + "/data", GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		EnvFile: envFile, Logger: slog.New(slog.DiscardHandler), Announce: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if srv.DevKey() != "" {
+		t.Fatal("second start created another development key")
+	}
+	if again, _ := os.ReadFile(envFile); string(again) != want {
+		t.Fatalf("second start changed the env file:\n%s", again)
 	}
 }
