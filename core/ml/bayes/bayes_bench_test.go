@@ -1,0 +1,34 @@
+package bayes
+
+import (
+	"testing"
+
+	"github.com/spate-ml/spate/core/ml"
+)
+
+func benchPrequential(b *testing.B, mk func() ml.Learner, xs []ml.Instance, ys []float64) {
+	b.ReportAllocs()
+	var p ml.Prediction
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l := mk()
+		for j, x := range xs {
+			l.Predict(x, &p)
+			l.Learn(x, ys[j])
+		}
+	}
+	b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+func BenchmarkGaussianNB(b *testing.B) {
+	xs, cls, _ := benchStream(10000)
+	benchPrequential(b, func() ml.Learner { g, _ := NewGaussian(2, 10); return g }, xs, cls)
+}
+
+func BenchmarkMultinomialNB(b *testing.B) {
+	xs, cls, _ := benchStream(10000)
+	benchPrequential(b, func() ml.Learner {
+		m, _ := NewMultinomial(MultinomialParams{NClasses: 2, Alpha: 1}, 10)
+		return m
+	}, xs, cls)
+}
