@@ -1,0 +1,3 @@
+package linear
+
+func newBenchRand(seed int64) *pyRand { return newPyRand(seed) }

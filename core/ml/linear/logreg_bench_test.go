@@ -1,0 +1,22 @@
+package linear
+
+import (
+	"testing"
+
+	"github.com/spate-ml/spate/core/ml"
+)
+
+func BenchmarkLogisticRegression(b *testing.B) {
+	xs, ys, _ := benchStream(10000)
+	b.ReportAllocs()
+	var p ml.Prediction
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l, _ := NewLogReg(DefaultLogRegParams(), 10)
+		for j, x := range xs {
+			l.Predict(x, &p)
+			l.Learn(x, ys[j])
+		}
+	}
+	b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
