@@ -4,12 +4,10 @@ import (
 	"log/slog"
 
 	"github.com/spate-ml/spate/core/stream"
-	"github.com/spate-ml/spate/core/stream/memlog"
+	"github.com/spate-ml/spate/core/stream/filelog"
 )
 
 // openEmbeddedLog opens the durable on-disk log in dir.
 func openEmbeddedLog(dir string, logger *slog.Logger) (stream.Broker, error) {
-	_ = dir
-	_ = logger
-	return memlog.New(), nil // TEMPORARY until filelog lands
+	return filelog.Open(filelog.Options{Dir: dir, Logger: logger})
 }
