@@ -227,7 +227,7 @@ func (h *handle) Append(ctx context.Context, rec arrow.RecordBatch) (int64, erro
 }
 
 // Read returns rows from offset from on, at most maxRows of them; with
-// maxRows <= 0 it returns every row up to End().
+// maxRows <= 0 it returns the rest of the batch holding from.
 func (h *handle) Read(ctx context.Context, from int64, maxRows int) ([]arrow.RecordBatch, int64, error) {
 	recs, next, err := h.t.read(ctx, h, from, maxRows)
 	if err != nil {

@@ -32,6 +32,7 @@ type segment struct {
 	// load guards the lazy opening and indexing of a sealed segment.
 	load   sync.Mutex
 	loaded bool
+	closed bool // the topic closed; do not open the file again
 	f      *os.File
 	size   int64 // bytes; for the active segment owned by the flusher
 	// lastIndexed is the position of the last index entry (flusher-owned).
@@ -122,6 +123,9 @@ func readHeaderAt(f *os.File, pos int64) (frameHeader, error) {
 func (s *segment) ensureLoaded(t *topic, end int64) error {
 	s.load.Lock()
 	defer s.load.Unlock()
+	if s.closed {
+		return os.ErrClosed
+	}
 	if s.loaded {
 		return nil
 	}

@@ -418,8 +418,8 @@ func (t *topic) close() error {
 	t.wmu.Unlock()
 	<-t.flushed
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.closed {
+		t.mu.Unlock()
 		return nil
 	}
 	t.closed = true
@@ -428,9 +428,12 @@ func (t *topic) close() error {
 		h.closeLocked()
 	}
 	t.handles = nil
+	segs := t.segs
+	t.mu.Unlock()
 	var errs []error
-	for _, s := range t.segs {
+	for _, s := range segs {
 		s.load.Lock()
+		s.closed = true
 		if s.f != nil {
 			if err := s.f.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close segment %s: %w", s.path, err))
@@ -464,6 +467,7 @@ func (t *topic) read(ctx context.Context, h *handle, from int64, maxRows int) ([
 	if maxRows > 0 && from+int64(maxRows) < stop {
 		stop = from + int64(maxRows)
 	}
+	oneBatch := maxRows <= 0
 	d := &decoder{t: t}
 	defer d.release()
 	var out []arrow.RecordBatch
@@ -517,6 +521,9 @@ func (t *topic) read(ctx context.Context, h *handle, from int64, maxRows int) ([
 					rec.Release()
 				}
 				next = off + hi
+				if oneBatch {
+					stop = next
+				}
 			}
 			pos += frameHeaderSize + int64(fh.length)
 			off = fend
