@@ -1,0 +1,3 @@
+package anomaly
+
+func newBenchRand(seed int64) *pyRand { return newPyRand(seed) }
