@@ -1,0 +1,248 @@
+"""HTTP access to the Spate backend, with TurboML's conventions: ``api.get``,
+``api.post``, ``api.put``, ``api.patch`` and ``api.delete`` call
+``{backend}/api/{endpoint}`` with the credentials in ``headers`` and raise
+:class:`ApiException` (``NotFoundException`` for 404, ``AuthenticationError``
+for 401) on any non-2xx answer.
+
+``api`` is the process-wide client that :func:`spate.init` configures; it
+also owns the gRPC and Arrow Flight clients (:attr:`Api.connection`).
+"""
+
+from __future__ import annotations
+
+import json as _json
+import os
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from typing import Any, Mapping
+
+from .connection import Connection
+from .env import CONFIG, Config
+from .exceptions import (
+    ApiException,
+    AuthenticationError,
+    BackendConnectionError,
+    NotFoundException,
+    NotInitializedError,
+)
+
+__all__ = [
+    "Api",
+    "Response",
+    "api",
+    "ApiException",
+    "NotFoundException",
+    "AuthenticationError",
+    "BackendConnectionError",
+]
+
+
+class Response:
+    """A completed HTTP exchange (the parts of ``requests.Response`` that
+    scripts use).
+
+    Examples
+    --------
+
+    >>> r = Response(200, b'{"rows": 2}', {"Content-Type": "application/json"})
+    >>> r.ok, r.json()["rows"]
+    (True, 2)
+
+    """
+
+    def __init__(self, status_code: int, content: bytes, headers: Mapping[str, str]) -> None:
+        self.status_code = status_code
+        self.content = content
+        self.headers = dict(headers)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self.status_code < 300
+
+    @property
+    def text(self) -> str:
+        """The body as text."""
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return _json.loads(self.content)
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status_code}]>"
+
+
+def _detail(status: int, content: bytes) -> str:
+    try:
+        body = _json.loads(content)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "detail" in body:
+        return str(body["detail"])
+    text = content.decode("utf-8", errors="replace").strip()
+    return text or f"HTTP {status}"
+
+
+class Api:
+    """Client of the backend's REST API, and holder of the credentials and
+    of the gRPC/Flight :class:`~spate.common.connection.Connection`.
+
+    Parameters
+    ----------
+    config
+        Where the backend lives.
+    api_key
+        The API key; defaults to the ``SPATE_API_KEY`` environment variable.
+    timeout
+        Seconds to wait for each HTTP answer.
+
+    """
+
+    def __init__(self, config: Config = CONFIG, api_key: str | None = None, timeout: float = 60.0) -> None:
+        self.config = config
+        self.timeout = timeout
+        self._api_key: str | None = api_key or os.environ.get("SPATE_API_KEY") or None
+        self._connection: Connection | None = None
+
+    # Credentials -----------------------------------------------------------
+
+    def set_api_key(self, api_key: str) -> None:
+        """Use ``api_key`` from now on (drops any open gRPC/Flight clients)."""
+        if not api_key or not api_key.strip():
+            raise ValueError("the API key is empty: pass api_key= or set SPATE_API_KEY")
+        self._api_key = api_key.strip()
+        self.close()
+
+    @property
+    def authorization(self) -> str:
+        """The value of the ``authorization`` header."""
+        if not self._api_key:
+            raise NotInitializedError(
+                "no API key: call spate.init(backend_url=..., api_key=...) or set SPATE_API_KEY"
+            )
+        return f"apiKey {self._api_key}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that authenticate a request (a fresh dict)."""
+        return {"Authorization": self.authorization}
+
+    @property
+    def arrow_headers(self) -> list[tuple[bytes, bytes]]:
+        """The same credentials as Arrow Flight call headers."""
+        return [(b"authorization", self.authorization.encode())]
+
+    # REST ------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        data: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        exclude_auth: bool = False,
+    ) -> Response:
+        """Send ``method {backend}/api/{endpoint}``.
+
+        Raises :class:`ApiException` (or a subclass) for a non-2xx answer and
+        :class:`BackendConnectionError` when the backend cannot be reached.
+        """
+        url = f"{self.config.BACKEND_SERVER_ADDRESS}/api/{endpoint.lstrip('/')}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        hdrs: dict[str, str] = {"Accept": "application/json", "Idempotency-Key": uuid.uuid4().hex}
+        if not exclude_auth:
+            hdrs.update(self.headers)
+        body: bytes | None = None
+        if json is not None:
+            body = _json.dumps(json).encode()
+            hdrs["Content-Type"] = "application/json"
+        elif data is not None:
+            body = data.encode() if isinstance(data, str) else data
+        if headers:
+            hdrs.update(headers)
+        req = urllib.request.Request(url, data=body, headers=hdrs, method=method.upper())
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return Response(resp.status, resp.read(), resp.headers)
+        except urllib.error.HTTPError as err:
+            content = err.read()
+            detail = _detail(err.code, content)
+            if err.code == 404:
+                raise NotFoundException(detail) from None
+            if err.code == 401:
+                raise AuthenticationError(detail) from None
+            raise ApiException(detail, err.code) from None
+        except (urllib.error.URLError, socket.timeout, ConnectionError) as err:
+            reason = getattr(err, "reason", err)
+            raise BackendConnectionError(
+                f"cannot reach the Spate backend at {self.config.BACKEND_SERVER_ADDRESS}: {reason}"
+            ) from None
+
+    def get(self, endpoint: str, **kwargs: Any) -> Response:
+        """``GET {backend}/api/{endpoint}``; see :meth:`request`."""
+        return self.request("GET", endpoint, **kwargs)
+
+    def post(self, endpoint: str, **kwargs: Any) -> Response:
+        """``POST {backend}/api/{endpoint}``; see :meth:`request`."""
+        return self.request("POST", endpoint, **kwargs)
+
+    def put(self, endpoint: str, **kwargs: Any) -> Response:
+        """``PUT {backend}/api/{endpoint}``; see :meth:`request`."""
+        return self.request("PUT", endpoint, **kwargs)
+
+    def patch(self, endpoint: str, **kwargs: Any) -> Response:
+        """``PATCH {backend}/api/{endpoint}``; see :meth:`request`."""
+        return self.request("PATCH", endpoint, **kwargs)
+
+    def delete(self, endpoint: str, **kwargs: Any) -> Response:
+        """``DELETE {backend}/api/{endpoint}``; see :meth:`request`."""
+        return self.request("DELETE", endpoint, **kwargs)
+
+    # gRPC + Flight ---------------------------------------------------------
+
+    def discover(self) -> None:
+        """Ask the backend where its gRPC and Flight servers are
+        (``GET /api/service/endpoints``) and record them in the config."""
+        eps = self.get("service/endpoints").json()
+        arrow = eps.get("arrow_server")
+        if not arrow:
+            raise ApiException(f"the backend at {self.config.BACKEND_SERVER_ADDRESS} advertises no arrow_server", 500)
+        self.config.set_arrow_server(arrow)
+        self.config.set_feature_server(eps.get("feature_server") or arrow)
+        if eps.get("grpc"):
+            self.config.GRPC_SERVER_ADDRESS = eps["grpc"]
+
+    @property
+    def connection(self) -> Connection:
+        """The gRPC and Flight clients, opened on first use (discovering the
+        addresses when :func:`spate.init` has not done it)."""
+        if self._connection is None:
+            auth = self.authorization
+            self.discover()
+            self._connection = Connection(self.config.GRPC_SERVER_ADDRESS, self.config.ARROW_SERVER_ADDRESS, auth)
+        return self._connection
+
+    def close(self) -> None:
+        """Close the gRPC and Flight clients, if open."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+api = Api()
+"""The process-wide client; :func:`spate.init` sets its key and addresses."""
+
+
+def __getattr__(name: str) -> Any:
+    # ``spate.common.api.headers`` reads the current credentials.
+    if name == "headers":
+        return api.headers
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

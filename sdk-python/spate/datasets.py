@@ -1,0 +1,578 @@
+"""Datasets: keyed, append-only tables.
+
+* :class:`OnlineDataset` lives on the backend. Rows are uploaded over Arrow
+  Flight (``add_pd``) or the REST route ``POST /api/dataset/{id}/upload``, and
+  read back incrementally (``preview_df``).
+* :class:`LocalDataset` is an in-memory DataFrame with a key and a schema, for
+  experiments; ``to_online`` uploads it.
+* :class:`DatasetSchema` maps pandas dtypes to the seven column types
+  (:class:`Datatype`).
+* :class:`FraudDetectionDatasetFeatures` and
+  :class:`FraudDetectionDatasetLabels` are the bundled fraud-detection data,
+  served by the backend and cached on disk.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.flight as flight
+from tqdm.auto import tqdm
+
+from . import _arrow
+from ._proto.spate.v1 import spate_pb2
+from .common.api import api
+from .common.exceptions import (
+    ApiException,
+    AuthenticationError,
+    BackendConnectionError,
+    NotFoundException,
+)
+
+__all__ = [
+    "Datatype",
+    "DatasetSchema",
+    "OnlineDataset",
+    "LocalDataset",
+    "PandasHelpers",
+    "FraudDetectionDatasetFeatures",
+    "FraudDetectionDatasetLabels",
+]
+
+_DATASET_ID_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+_FIELD_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+#: Rows above which uploads show a progress bar by default.
+PROGRESS_THRESHOLD = 10_000
+# Target size of one uploaded record batch.
+_BATCH_BYTES = 8 << 20
+
+
+class Datatype(str, enum.Enum):
+    """The type of a dataset column.
+
+    Examples
+    --------
+
+    >>> Datatype.FLOAT.arrow_type
+    DataType(float)
+    >>> Datatype("INT64")
+    <Datatype.INT64: 'INT64'>
+
+    """
+
+    INT32 = "INT32"
+    INT64 = "INT64"
+    FLOAT = "FLOAT"
+    DOUBLE = "DOUBLE"
+    STRING = "STRING"
+    BOOL = "BOOL"
+    BYTES = "BYTES"
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        """The Arrow type that stores the column."""
+        return _ARROW_TYPES[self]
+
+    def to_proto(self) -> int:
+        """The ``spate.v1.FieldType`` value."""
+        return spate_pb2.FieldType.Value(f"FIELD_TYPE_{self.value}")
+
+    @classmethod
+    def from_proto(cls, value: int) -> Datatype:
+        """Read a ``spate.v1.FieldType`` value."""
+        return cls(spate_pb2.FieldType.Name(value).removeprefix("FIELD_TYPE_"))
+
+
+_ARROW_TYPES = {
+    Datatype.INT32: pa.int32(),
+    Datatype.INT64: pa.int64(),
+    Datatype.FLOAT: pa.float32(),
+    Datatype.DOUBLE: pa.float64(),
+    Datatype.STRING: pa.string(),
+    Datatype.BOOL: pa.bool_(),
+    Datatype.BYTES: pa.binary(),
+}
+
+_SUPPORTED = "int32, int64, float32, float64, bool, str/string, bytes"
+
+
+def _datatype_of(name: str, s: pd.Series) -> Datatype:
+    dt = s.dtype
+    if isinstance(dt, pd.StringDtype):
+        return Datatype.STRING
+    if isinstance(dt, pd.ArrowDtype):
+        at = dt.pyarrow_dtype
+        for d, t in _ARROW_TYPES.items():
+            if at == t:
+                return d
+        if pa.types.is_large_string(at) or pa.types.is_string_view(at):
+            return Datatype.STRING
+        if pa.types.is_large_binary(at) or pa.types.is_binary_view(at):
+            return Datatype.BYTES
+    elif dt == np.dtype("int32") or isinstance(dt, pd.Int32Dtype):
+        return Datatype.INT32
+    elif dt == np.dtype("int64") or isinstance(dt, pd.Int64Dtype):
+        return Datatype.INT64
+    elif dt == np.dtype("float32") or isinstance(dt, pd.Float32Dtype):
+        return Datatype.FLOAT
+    elif dt == np.dtype("float64") or isinstance(dt, pd.Float64Dtype):
+        return Datatype.DOUBLE
+    elif dt == np.dtype("bool") or isinstance(dt, pd.BooleanDtype):
+        return Datatype.BOOL
+    elif dt == np.dtype("object"):
+        values = s.dropna()
+        if values.map(lambda v: isinstance(v, str)).all():
+            return Datatype.STRING
+        if values.map(lambda v: isinstance(v, (bytes, bytearray))).all():
+            return Datatype.BYTES
+        kinds = sorted({type(v).__name__ for v in values})
+        raise ValueError(
+            f"column {name!r} is an object column holding {', '.join(kinds)}: "
+            f"a dataset column must hold only str or only bytes"
+        )
+    raise ValueError(f"column {name!r} has dtype {dt}, which no dataset type stores (supported: {_SUPPORTED})")
+
+
+class DatasetSchema:
+    """The ordered, typed columns of a dataset.
+
+    Parameters
+    ----------
+    fields
+        Column name → :class:`Datatype` (or its name), in column order.
+
+    Examples
+    --------
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({
+    ...     "transactionID": ["a1", "a2"],
+    ...     "amount": [10.5, 3.0],
+    ...     "items": pd.array([1, 2], dtype="int32"),
+    ...     "isProxyIP": [True, False],
+    ... })
+    >>> schema = DatasetSchema.from_pd(df)
+    >>> schema
+    DatasetSchema(transactionID: STRING, amount: DOUBLE, items: INT32, isProxyIP: BOOL)
+    >>> DatasetSchema.from_pd(df.assign(when=pd.Timestamp("2026-01-01")))
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'when' has dtype datetime64[...], which no dataset type stores (supported: ...)
+
+    """
+
+    def __init__(self, fields: Mapping[str, Datatype | str]) -> None:
+        self.fields: dict[str, Datatype] = {}
+        for name, dtype in fields.items():
+            if not isinstance(name, str) or not _FIELD_RE.match(name):
+                raise ValueError(f"column name {name!r} must match ^[a-zA-Z_][a-zA-Z0-9_]*$")
+            self.fields[name] = Datatype(dtype)
+        if not self.fields:
+            raise ValueError("a dataset schema needs at least one column")
+
+    @classmethod
+    def from_pd(cls, df: pd.DataFrame) -> DatasetSchema:
+        """Map each column's dtype: int32→INT32, int64→INT64,
+        float32→FLOAT, float64→DOUBLE, bool→BOOL, bytes→BYTES,
+        str/string→STRING (pandas' nullable Int32, Int64, Float32, Float64
+        and boolean map like their numpy kin). Other dtypes raise
+        ValueError."""
+        return cls({str(name): _datatype_of(str(name), df[name]) for name in df.columns})
+
+    @classmethod
+    def from_proto(cls, fields: Any) -> DatasetSchema:
+        """Read the ``fields`` of a ``spate.v1.Dataset``."""
+        return cls({f.name: Datatype.from_proto(f.type) for f in fields})
+
+    def to_proto(self) -> list[spate_pb2.Field]:
+        """The fields as ``spate.v1.Field`` messages."""
+        return [spate_pb2.Field(name=n, type=d.to_proto()) for n, d in self.fields.items()]
+
+    def to_arrow(self, key_field: str) -> pa.Schema:
+        """The Arrow schema of the dataset's rows (every column nullable but
+        the key)."""
+        return pa.schema([pa.field(n, d.arrow_type, nullable=n != key_field) for n, d in self.fields.items()])
+
+    def differences(self, other: DatasetSchema) -> list[str]:
+        """Describe how ``other`` differs from this schema (empty when they
+        hold the same columns with the same types)."""
+        out = []
+        missing = [n for n in self.fields if n not in other.fields]
+        extra = [n for n in other.fields if n not in self.fields]
+        if missing:
+            out.append(f"missing columns: {', '.join(missing)}")
+        if extra:
+            out.append(f"unknown columns: {', '.join(extra)}")
+        for n, d in other.fields.items():
+            if n in self.fields and self.fields[n] != d:
+                out.append(f"column {n!r} is {d.value}, the dataset has {self.fields[n].value}")
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DatasetSchema) and self.fields == other.fields
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.fields.items()))
+
+    def __repr__(self) -> str:
+        cols = ", ".join(f"{n}: {d.value}" for n, d in self.fields.items())
+        return f"DatasetSchema({cols})"
+
+
+def _check_dataset_id(dataset_id: str) -> None:
+    if not isinstance(dataset_id, str) or not _DATASET_ID_RE.match(dataset_id):
+        raise ValueError(f"dataset id {dataset_id!r} must match ^[a-zA-Z][a-zA-Z0-9_]*$ (letters, digits, '_')")
+
+
+def _check_key(schema: DatasetSchema, key_field: str) -> None:
+    if key_field not in schema.fields:
+        raise ValueError(f"key field {key_field!r} is not a column (columns: {', '.join(schema.fields)})")
+
+
+class PandasHelpers:
+    """DataFrame utilities."""
+
+    @staticmethod
+    def normalize_df(df: pd.DataFrame) -> pd.DataFrame:
+        """Return a copy of ``df`` with missing values replaced by the zero
+        of each column's type: 0 for numbers, ``""`` for strings, ``False``
+        for booleans, the epoch for datetimes, ``b""`` for bytes. Useful
+        before a JSON upload, which has no NaN.
+
+        Examples
+        --------
+
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"x": [1.5, None], "s": ["a", None], "b": pd.array([True, None])})
+        >>> PandasHelpers.normalize_df(df)
+             x  s      b
+        0  1.5  a   True
+        1  0.0     False
+
+        """
+        out = df.copy()
+        for name in out.columns:
+            s = out[name]
+            if not s.isna().any():
+                continue
+            dt = s.dtype
+            if pd.api.types.is_bool_dtype(dt):
+                out[name] = s.fillna(False)
+            elif pd.api.types.is_numeric_dtype(dt):
+                out[name] = s.fillna(0)
+            elif pd.api.types.is_datetime64_any_dtype(dt):
+                out[name] = s.fillna(pd.Timestamp(0, tz=getattr(dt, "tz", None)))
+            elif pd.api.types.is_string_dtype(dt) and not (dt == np.dtype("object")):
+                out[name] = s.fillna("")
+            else:
+                values = s.dropna()
+                if len(values) and values.map(lambda v: isinstance(v, (bytes, bytearray))).all():
+                    fill: Any = b""
+                elif len(values) and values.map(lambda v: isinstance(v, bool)).all():
+                    fill = False
+                elif len(values) and values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all():
+                    fill = 0
+                else:
+                    fill = ""
+                out[name] = s.astype(object).where(s.notna(), fill)
+        return out
+
+
+def _flight_error(err: Exception, dataset_id: str) -> Exception:
+    """Translate an Arrow Flight failure into the SDK's exceptions."""
+    msg = str(err)
+    detail = msg.split("Detail:", 1)[-1].strip() if "Detail:" in msg else msg
+    if isinstance(err, flight.FlightUnauthenticatedError):
+        return AuthenticationError(detail)
+    if isinstance(err, flight.FlightUnavailableError):
+        return BackendConnectionError(f"cannot reach the Arrow Flight server at {api.config.ARROW_SERVER_ADDRESS}: {detail}")
+    if isinstance(err, pa.ArrowKeyError) or "not found" in detail or "does not exist" in detail:
+        return NotFoundException(detail)
+    if isinstance(err, pa.ArrowInvalid):
+        return ValueError(f"dataset {dataset_id!r}: {detail}")
+    return ApiException(detail, 500)
+
+
+class LocalDataset:
+    """An in-memory dataset: a DataFrame with a key field and a schema.
+
+    Build it with :meth:`from_pd`.
+
+    Examples
+    --------
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"transactionID": ["t1", "t2", "t3"], "amount": [9.5, 120.0, 33.25]})
+    >>> ds = LocalDataset.from_pd(df, key_field="transactionID")
+    >>> len(ds), len(ds[1:])
+    (3, 2)
+    >>> ds[1:].df
+      transactionID  amount
+    0            t2  120.00
+    1            t3   33.25
+    >>> ds.schema
+    DatasetSchema(transactionID: STRING, amount: DOUBLE)
+
+    """
+
+    def __init__(self, df: pd.DataFrame, key_field: str, schema: DatasetSchema | None = None) -> None:
+        self.schema = schema if schema is not None else DatasetSchema.from_pd(df)
+        _check_key(self.schema, key_field)
+        self.key_field = key_field
+        self.df = df
+
+    @classmethod
+    def from_pd(cls, df: pd.DataFrame, key_field: str) -> LocalDataset:
+        """Wrap a DataFrame; its dtypes give the schema (see
+        :meth:`DatasetSchema.from_pd`)."""
+        return LocalDataset(df, key_field)
+
+    def __len__(self) -> int:
+        return len(self.df)
+
+    def __getitem__(self, item: slice) -> LocalDataset:
+        if not isinstance(item, slice):
+            raise TypeError(f"a LocalDataset can only be sliced (ds[a:b]), not indexed by {type(item).__name__}")
+        return LocalDataset(self.df.iloc[item].reset_index(drop=True), self.key_field, self.schema)
+
+    def add_pd(self, df: pd.DataFrame) -> None:
+        """Append rows with the same schema."""
+        diff = self.schema.differences(DatasetSchema.from_pd(df))
+        if diff:
+            raise ValueError("schema mismatch: " + "; ".join(diff))
+        self.df = pd.concat([self.df, df], ignore_index=True)
+
+    def to_online(self, id: str, load_if_exists: bool = False) -> OnlineDataset:  # noqa: A002 - TurboML's name
+        """Upload to the backend as dataset ``id`` (see
+        :meth:`OnlineDataset.from_pd`)."""
+        return OnlineDataset.from_pd(self.df, id, self.key_field, load_if_exists=load_if_exists)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(key_field={self.key_field!r}, rows={len(self)}, schema={self.schema!r})"
+
+
+class OnlineDataset:
+    """A dataset on the backend: keyed, append-only, validated against its
+    schema.
+
+    Get one with :meth:`from_pd` (create and fill) or :meth:`load`.
+
+    Examples
+    --------
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"transactionID": ["t1", "t2"], "amount": [9.5, 120.0]})
+    >>> ds = OnlineDataset.from_pd(df, id="doc_payments", key_field="transactionID")
+    >>> ds.add_pd(pd.DataFrame({"transactionID": ["t3"], "amount": [33.25]}))
+    >>> ds.preview_df
+      transactionID  amount
+    0            t1    9.50
+    1            t2  120.00
+    2            t3   33.25
+    >>> OnlineDataset.load("doc_payments").schema
+    DatasetSchema(transactionID: STRING, amount: DOUBLE)
+    >>> ds.add_pd(pd.DataFrame({"transactionID": ["t4"], "amount": [1]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: schema mismatch for dataset 'doc_payments': column 'amount' is INT64, the dataset has DOUBLE
+
+    """
+
+    def __init__(self, dataset_id: str, key_field: str, schema: DatasetSchema) -> None:
+        self._dataset_id = dataset_id
+        self._key_field = key_field
+        self._schema = schema
+        self._batches: list[pa.RecordBatch] = []
+        self._next_offset = 0
+        self._preview: pd.DataFrame | None = None
+
+    @property
+    def dataset_id(self) -> str:
+        """The dataset's id (unique in the namespace)."""
+        return self._dataset_id
+
+    @property
+    def key_field(self) -> str:
+        """The name of the key column."""
+        return self._key_field
+
+    @property
+    def schema(self) -> DatasetSchema:
+        """The dataset's columns and types."""
+        return self._schema
+
+    @staticmethod
+    def from_pd(
+        df: pd.DataFrame,
+        id: str,  # noqa: A002 - TurboML's name
+        key_field: str,
+        load_if_exists: bool = False,
+    ) -> OnlineDataset:
+        """Create dataset ``id`` with the schema of ``df`` and upload its rows.
+
+        With ``load_if_exists=True`` an existing dataset of that id is
+        returned as it is (nothing is uploaded and the schemas are not
+        compared); otherwise an existing id raises ValueError.
+        """
+        _check_dataset_id(id)
+        if load_if_exists:
+            existing = OnlineDataset.load(id)
+            if existing is not None:
+                return existing
+        schema = DatasetSchema.from_pd(df)
+        _check_key(schema, key_field)
+        table = _arrow.to_table(df, schema, key_field)  # validate values before creating anything
+        conn = api.connection
+        req = spate_pb2.CreateDatasetRequest(dataset_id=id, fields=schema.to_proto(), key_field=key_field)
+        try:
+            conn.call(conn.datasets.CreateDataset, req)
+        except ApiException as err:
+            if err.status_code == 409:
+                raise ValueError(
+                    f"Dataset with ID {id!r} already exists. Use OnlineDataset.load({id!r}) "
+                    "or pass load_if_exists=True."
+                ) from None
+            raise
+        ds = OnlineDataset(id, key_field, schema)
+        ds._upload(table)
+        return ds
+
+    @staticmethod
+    def from_local_dataset(dataset: LocalDataset, dataset_id: str, load_if_exists: bool = False) -> OnlineDataset:
+        """Upload a :class:`LocalDataset`. An existing dataset is returned
+        with ``load_if_exists=True`` only when its schema is the same."""
+        if load_if_exists:
+            existing = OnlineDataset.load(dataset_id)
+            if existing is not None:
+                diff = existing.schema.differences(dataset.schema)
+                if diff:
+                    raise ValueError(f"dataset {dataset_id!r} exists with another schema: " + "; ".join(diff))
+                return existing
+        return OnlineDataset.from_pd(dataset.df, dataset_id, dataset.key_field)
+
+    @staticmethod
+    def load(dataset_id: str) -> OnlineDataset | None:
+        """The dataset ``dataset_id``, or None when it does not exist."""
+        _check_dataset_id(dataset_id)
+        conn = api.connection
+        try:
+            d = conn.call(conn.datasets.GetDataset, spate_pb2.GetDatasetRequest(dataset_id=dataset_id))
+        except NotFoundException:
+            return None
+        return OnlineDataset(d.dataset_id, d.key_field, DatasetSchema.from_proto(d.fields))
+
+    def add_pd(self, df: pd.DataFrame, *, progress: bool | None = None) -> None:
+        """Append the rows of ``df``, whose columns and dtypes must match
+        the schema. Large frames stream in batches; a progress bar shows for
+        more than ``PROGRESS_THRESHOLD`` rows unless ``progress`` says
+        otherwise. Returns once every row is durably stored."""
+        diff = self._schema.differences(DatasetSchema.from_pd(df))
+        if diff:
+            raise ValueError(f"schema mismatch for dataset {self._dataset_id!r}: " + "; ".join(diff))
+        self._upload(_arrow.to_table(df, self._schema, self._key_field), progress=progress)
+
+    def _upload(self, table: pa.Table, progress: bool | None = None) -> None:
+        n = table.num_rows
+        if n == 0:
+            return
+        if progress is None:
+            progress = n > PROGRESS_THRESHOLD
+        rows_per_batch = max(1024, min(n, _BATCH_BYTES * n // max(table.nbytes, 1)))
+        conn = api.connection
+        descriptor = flight.FlightDescriptor.for_command(json.dumps({"dataset_id": self._dataset_id}).encode())
+        try:
+            writer, acks = conn.flight.do_put(descriptor, table.schema, options=conn.flight_options)
+            with writer, tqdm(
+                total=n, unit="rows", unit_scale=True, desc=f"Uploading {self._dataset_id}", disable=not progress
+            ) as bar:
+                for batch in table.to_batches(max_chunksize=rows_per_batch):
+                    writer.write_batch(batch)
+                    buf = acks.read()
+                    if buf is None:
+                        raise ApiException(f"the server closed the upload to {self._dataset_id!r} early", 500)
+                    bar.update(int(json.loads(buf.to_pybytes())["rows"]))
+                writer.done_writing()
+        except (flight.FlightError, pa.ArrowException) as err:
+            raise _flight_error(err, self._dataset_id) from None
+
+    def _read_from(self, offset: int) -> pa.Table:
+        conn = api.connection
+        ticket = flight.Ticket(json.dumps({"dataset_id": self._dataset_id, "from": offset, "limit": -1}).encode())
+        try:
+            return conn.flight.do_get(ticket, options=conn.flight_options).read_all()
+        except (flight.FlightError, pa.ArrowException) as err:
+            raise _flight_error(err, self._dataset_id) from None
+
+    @property
+    def preview_df(self) -> pd.DataFrame:
+        """All rows so far, as a DataFrame. Each access fetches only the rows
+        appended since the previous one."""
+        new = self._read_from(self._next_offset)
+        if new.num_rows:
+            self._batches.extend(new.to_batches())
+            self._next_offset += new.num_rows
+            self._preview = None
+        if self._preview is None:
+            arrow_schema = self._schema.to_arrow(self._key_field)
+            table = pa.Table.from_batches(self._batches, schema=arrow_schema) if self._batches else arrow_schema.empty_table()
+            self._preview = _arrow.to_pandas(table)
+        return self._preview.copy()
+
+    def __repr__(self) -> str:
+        return f"OnlineDataset(id={self._dataset_id!r}, key_field={self._key_field!r}, schema={self._schema!r})"
+
+
+# Bundled data ----------------------------------------------------------------
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("SPATE_CACHE_DIR")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "spate"
+
+
+def _sample_table(name: str) -> pa.Table:
+    """Fetch a bundled data set from the backend (requires :func:`spate.init`),
+    caching it under ``~/.cache/spate`` keyed by its generator version."""
+    conn = api.connection
+    ticket = flight.Ticket(json.dumps({"kind": "sample", "name": name}).encode())
+    try:
+        reader = conn.flight.do_get(ticket, options=conn.flight_options)
+        table = reader.read_all()
+    except (flight.FlightError, pa.ArrowException) as err:
+        raise _flight_error(err, name) from None
+    return table
+
+
+class _SampleDataset(LocalDataset):
+    _sample: ClassVar[str]
+    _key: ClassVar[str] = "transactionID"
+
+    def __init__(self) -> None:
+        df = _arrow.to_pandas(_sample_table(self._sample))
+        super().__init__(df, self._key)
+
+
+class FraudDetectionDatasetFeatures(_SampleDataset):
+    """The bundled card transactions (22 columns, key ``transactionID``),
+    generated deterministically by the backend."""
+
+    _sample = "fraud_transactions"
+
+
+class FraudDetectionDatasetLabels(_SampleDataset):
+    """Fraud labels of :class:`FraudDetectionDatasetFeatures`:
+    ``transactionID`` and ``is_fraud`` (0 or 1)."""
+
+    _sample = "fraud_labels"
