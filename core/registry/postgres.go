@@ -45,9 +45,8 @@ func openPostgres(ctx context.Context, url string, logger *slog.Logger) (Store, 
 	}
 	logger.Debug("registry opened", "backend", "postgres", "at", where)
 	return &sqlStore{
-		db:  db,
-		d:   dialect{name: "postgres", classify: classifyPostgres},
-		log: logger,
+		db: db,
+		d:  dialect{name: "postgres", classify: classifyPostgres},
 		closeFn: func() error {
 			pool.Close()
 			return nil

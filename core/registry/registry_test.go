@@ -21,7 +21,7 @@ import (
 	"github.com/spate-ml/spate/core/registry/registrytest"
 )
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
@@ -84,7 +84,7 @@ func postgresURL(t *testing.T) string {
 
 // freshSchema creates an empty schema, drops it when the test ends, and
 // returns base with its search_path set to it.
-func freshSchema(t *testing.T, base string) string {
+func freshSchema(t testing.TB, base string) string {
 	t.Helper()
 	ctx := testCtx(t)
 	var b [6]byte

@@ -69,7 +69,7 @@ func openSQLite(ctx context.Context, path string, logger *slog.Logger) (Store, e
 		return nil, fmt.Errorf("registry: open sqlite %s: %w", path, err)
 	}
 	logger.Debug("registry opened", "backend", "sqlite", "path", path)
-	return &sqlStore{db: db, d: dialect{name: "sqlite", classify: classifySQLite}, log: logger}, nil
+	return &sqlStore{db: db, d: dialect{name: "sqlite", classify: classifySQLite}}, nil
 }
 
 func classifySQLite(err error) error {

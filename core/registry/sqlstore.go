@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/spate-ml/spate/core/schema"
@@ -28,7 +27,6 @@ type dialect struct {
 type sqlStore struct {
 	db      *sql.DB
 	d       dialect
-	log     *slog.Logger
 	closeFn func() error
 }
 
