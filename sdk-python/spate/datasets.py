@@ -189,6 +189,17 @@ class DatasetSchema:
         return cls({str(name): _datatype_of(str(name), df[name]) for name in df.columns})
 
     @classmethod
+    def from_arrow(cls, schema: pa.Schema) -> DatasetSchema:
+        """Read an Arrow schema whose columns have dataset types."""
+        by_type = {t: d for d, t in _ARROW_TYPES.items()}
+        fields = {}
+        for f in schema:
+            if f.type not in by_type:
+                raise ValueError(f"column {f.name!r} has Arrow type {f.type}, which no dataset type stores")
+            fields[f.name] = by_type[f.type]
+        return cls(fields)
+
+    @classmethod
     def from_proto(cls, fields: Any) -> DatasetSchema:
         """Read the ``fields`` of a ``spate.v1.Dataset``."""
         return cls({f.name: Datatype.from_proto(f.type) for f in fields})
@@ -287,15 +298,22 @@ class PandasHelpers:
         return out
 
 
+_FLIGHT_MESSAGE_RE = re.compile(r"with message: (.*?)\.? gRPC client debug context", re.S)
+
+
 def _flight_error(err: Exception, dataset_id: str) -> Exception:
-    """Translate an Arrow Flight failure into the SDK's exceptions."""
+    """Translate an Arrow Flight failure into the SDK's exceptions, keeping
+    the server's message."""
     msg = str(err)
-    detail = msg.split("Detail:", 1)[-1].strip() if "Detail:" in msg else msg
+    m = _FLIGHT_MESSAGE_RE.search(msg)
+    detail = m.group(1).strip() if m else msg.strip()
     if isinstance(err, flight.FlightUnauthenticatedError):
         return AuthenticationError(detail)
     if isinstance(err, flight.FlightUnavailableError):
-        return BackendConnectionError(f"cannot reach the Arrow Flight server at {api.config.ARROW_SERVER_ADDRESS}: {detail}")
-    if isinstance(err, pa.ArrowKeyError) or "not found" in detail or "does not exist" in detail:
+        return BackendConnectionError(
+            f"cannot reach the Arrow Flight server at {api.config.ARROW_SERVER_ADDRESS}: {detail}"
+        )
+    if isinstance(err, pa.ArrowKeyError):
         return NotFoundException(detail)
     if isinstance(err, pa.ArrowInvalid):
         return ValueError(f"dataset {dataset_id!r}: {detail}")
@@ -517,6 +535,11 @@ class OnlineDataset:
         """All rows so far, as a DataFrame. Each access fetches only the rows
         appended since the previous one."""
         new = self._read_from(self._next_offset)
+        if new.num_rows and not new.schema.equals(self._schema.to_arrow(self._key_field)):
+            raise ValueError(
+                f"dataset {self._dataset_id!r} now has the schema {DatasetSchema.from_arrow(new.schema)!r}, "
+                f"not {self._schema!r}: it was deleted and created again; load it again with OnlineDataset.load"
+            )
         if new.num_rows:
             self._batches.extend(new.to_batches())
             self._next_offset += new.num_rows

@@ -12,6 +12,7 @@ import pytest
 import spate as tb
 from spate._proto.spate.v1 import spate_pb2
 from spate.common.api import api
+from spate.common.connection import Connection
 from spate.datasets import PandasHelpers
 
 
@@ -215,3 +216,25 @@ def test_large_upload_with_progress(capfd):
     ds.add_pd(small)
     assert "Uploading" not in capfd.readouterr().err, "small appends show no progress bar"
     assert len(ds.preview_df) == n + 1
+
+
+def test_flight_errors_are_clear(spate_server):
+    ds = tb.OnlineDataset.from_pd(pd.DataFrame({"k": ["a"], "v": [1]}), "short_lived", "k")
+    conn = api.connection
+    conn.call(conn.datasets.DeleteDataset, spate_pb2.DeleteDatasetRequest(dataset_id="short_lived"))
+    with pytest.raises(tb.NotFoundException, match='dataset "short_lived" does not exist'):
+        ds.add_pd(pd.DataFrame({"k": ["b"], "v": [2]}))
+    with pytest.raises(tb.NotFoundException, match='dataset "short_lived" does not exist'):
+        ds.preview_df
+    tb.OnlineDataset.from_pd(pd.DataFrame({"k": ["a"], "v": [1.5]}), "short_lived", "k")
+    with pytest.raises(ValueError, match="field \"v\": has type int64, want double"):
+        ds.add_pd(pd.DataFrame({"k": ["b"], "v": [2]}))
+    with pytest.raises(ValueError, match="deleted and created again"):
+        ds.preview_df
+    # A Flight call with a key the server does not know.
+    api._connection = Connection(conn.grpc_address, conn.arrow_address, "apiKey spk_unknown_000000000000000000000")
+    try:
+        with pytest.raises(tb.AuthenticationError, match="unknown or revoked"):
+            ds.preview_df
+    finally:
+        api.close()
