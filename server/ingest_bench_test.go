@@ -16,9 +16,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"golang.org/x/sys/unix"
 
 	"github.com/spate-ml/spate/core/fraud"
 	spatev1 "github.com/spate-ml/spate/proto/spatev1"
