@@ -301,3 +301,54 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 		t.Fatalf("CountKeys = %d, %v", n, err)
 	}
 }
+
+// TestSQLiteTwoStoresOneFile shares one file between two stores, as two
+// server processes would: their writes interleave without errors and
+// version IDs stay distinct and consecutive.
+func TestSQLiteTwoStoresOneFile(t *testing.T) {
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "registry.db")
+	var stores [2]registry.Store
+	for i := range stores {
+		s, err := registry.Open(ctx, path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	if err := stores[0].CreateModel(ctx, registry.Model{Namespace: "ns", Name: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	const each = 10
+	errs := make([]error, len(stores))
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Go(func() {
+			for range each {
+				if _, err := s.AddVersion(ctx, registry.Version{Namespace: "ns", Model: "m"}); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("AddVersion from two stores: %v", err)
+		}
+	}
+	vs, err := stores[1].ListVersions(ctx, "ns", "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range vs {
+		if v.ID != int64(i+1) {
+			t.Fatalf("version %d has ID %d", i, v.ID)
+		}
+	}
+	if len(vs) != 2*each {
+		t.Fatalf("%d versions, want %d", len(vs), 2*each)
+	}
+}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"LargeSnapshot", testLargeSnapshot},
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"ConcurrentVersions", testConcurrentVersions},
+		{"CancelledContext", testCancelledContext},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -834,5 +835,43 @@ func testConcurrentVersions(t *testing.T, s registry.Store) {
 	must(t, "ListVersions", err)
 	if len(vs) != parallel*each {
 		t.Fatalf("ListVersions has %d versions, want %d", len(vs), parallel*each)
+	}
+}
+
+// testCancelledContext checks that a cancelled call fails with the
+// context's error, never with a registry sentinel that would mislead the
+// caller.
+func testCancelledContext(t *testing.T, s registry.Store) {
+	ctx := ctxFor(t)
+	must(t, "CreateModel", s.CreateModel(ctx, registry.Model{Namespace: "ns", Name: "m"}))
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"GetModel", func() error { _, err := s.GetModel(cancelled, "ns", "m"); return err }},
+		{"CreateModel", func() error { return s.CreateModel(cancelled, registry.Model{Namespace: "ns", Name: "m"}) }},
+		{"AddVersion", func() error {
+			_, err := s.AddVersion(cancelled, registry.Version{Namespace: "ns", Model: "m"})
+			return err
+		}},
+		{"ListModels", func() error { _, err := s.ListModels(cancelled, "ns"); return err }},
+	}
+	for _, tc := range tests {
+		err := tc.call()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s with a cancelled context: got %v, want context.Canceled", tc.name, err)
+		}
+		for _, sentinel := range []error{registry.ErrNotFound, registry.ErrExists, registry.ErrInvalid} {
+			if errors.Is(err, sentinel) {
+				t.Fatalf("%s with a cancelled context reported %v", tc.name, sentinel)
+			}
+		}
+	}
+	vs, err := s.ListVersions(ctx, "ns", "m")
+	must(t, "ListVersions", err)
+	if len(vs) != 0 {
+		t.Fatalf("a cancelled AddVersion stored %d versions", len(vs))
 	}
 }
