@@ -292,12 +292,13 @@ func (t *core) encodeNode(e *enc, n *node) {
 			g := &n.num[f]
 			e.u(uint64(len(g.order)))
 			for _, c := range g.order {
+				gc := &g.cls[c]
 				e.u(uint64(c))
-				e.f(g.min[c])
-				e.f(g.max[c])
-				e.f(g.n[c])
-				e.f(g.mean[c])
-				e.f(g.s[c])
+				e.f(gc.min)
+				e.f(gc.max)
+				e.f(gc.n)
+				e.f(gc.mean)
+				e.f(gc.s)
 			}
 			continue
 		}
@@ -388,7 +389,7 @@ func (t *core) decodeNode(d *dec, level int) *node {
 	}
 	if ns > 0 {
 		n.hasSplit = make([]bool, t.cfg.nNum+t.cfg.nCat)
-		n.num = make([]gaussSplitter, t.cfg.nNum)
+		n.num = newGaussSplitters(t.cfg.nNum, k)
 		n.cat = make([]nominalSplitter, t.cfg.nCat)
 		n.splitOrder = make([]int32, 0, t.cfg.nNum+t.cfg.nCat)
 	}
@@ -401,19 +402,17 @@ func (t *core) decodeNode(d *dec, level int) *node {
 		n.hasSplit[f] = true
 		n.splitOrder = append(n.splitOrder, int32(f))
 		if f < t.cfg.nNum {
-			g := newGaussSplitter(k)
+			g := &n.num[f]
 			nc := d.n(k)
 			for range nc {
 				c := d.class(k)
-				if d.err != nil || g.in[c] {
+				if d.err != nil || g.cls[c].in {
 					d.fail(errors.New("malformed numeric splitter"))
 					return nil
 				}
-				g.in[c] = true
 				g.order = append(g.order, int32(c))
-				g.min[c], g.max[c], g.n[c], g.mean[c], g.s[c] = d.f(), d.f(), d.f(), d.f(), d.f()
+				g.cls[c] = gaussClass{in: true, min: d.f(), max: d.f(), n: d.f(), mean: d.f(), s: d.f()}
 			}
-			n.num[f] = g
 			continue
 		}
 		s := newNominalSplitter(k)

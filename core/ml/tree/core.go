@@ -28,16 +28,16 @@ const (
 // node is a leaf or a branch of a classification tree. Features are
 // numbered by position: numeric features first, then categorical ones.
 type node struct {
-	kind  nodeKind
-	depth int
-	stats classDist // leaf: class weights; branch: weights seen at split time (and after, in HAT)
-
-	// Branch.
+	// Branch (the fields a traversal reads come first, in one cache line).
+	kind      nodeKind
 	feature   int
 	threshold float64 // numBranch: x <= threshold goes left
-	value     int64   // nomBinBranch: x == value goes left
 	children  []*node
+	value     int64         // nomBinBranch: x == value goes left
 	valIndex  map[int64]int // nomMultiBranch: value → child
+
+	depth int
+	stats classDist // leaf: class weights; branch: weights seen at split time (and after, in HAT)
 
 	// Leaf.
 	active      bool
@@ -198,7 +198,7 @@ func (t *core) dropSplitters(n *node) {
 func (t *core) updateSplitters(n *node, x ml.Instance, c int, w float64) {
 	if n.hasSplit == nil {
 		n.hasSplit = make([]bool, t.cfg.nNum+t.cfg.nCat)
-		n.num = make([]gaussSplitter, t.cfg.nNum)
+		n.num = newGaussSplitters(t.cfg.nNum, t.cfg.nClasses)
 		n.cat = make([]nominalSplitter, t.cfg.nCat)
 		n.splitOrder = make([]int32, 0, t.cfg.nNum+t.cfg.nCat)
 	}
@@ -209,9 +209,6 @@ func (t *core) updateSplitters(n *node, x ml.Instance, c int, w float64) {
 		if !n.hasSplit[f] {
 			n.hasSplit[f] = true
 			n.splitOrder = append(n.splitOrder, int32(f))
-			if n.num[f].in == nil {
-				n.num[f] = newGaussSplitter(t.cfg.nClasses)
-			}
 		}
 		n.num[f].update(v, c, w)
 	}
@@ -535,6 +532,14 @@ func (t *core) enforceSizeLimit() {
 		t.growthAllowed = false
 		return
 	}
+	if t.activeEst == 0 && t.inactiveEst == 0 {
+		// No size estimate yet: every leaf fits, so the manager only
+		// re-activates (the outcome of the general path, without the sort).
+		if t.nInactive > 0 {
+			t.activateAll(t.root)
+		}
+		return
+	}
 	t.leaves = t.findLeaves(t.root, t.leaves[:0])
 	for i := range t.leaves {
 		t.leaves[i].promise = promise(t.leaves[i].n)
@@ -565,6 +570,25 @@ func (t *core) enforceSizeLimit() {
 		}
 	}
 	clear(t.leaves)
+}
+
+// activateAll re-activates every inactive leaf above max_depth, left to
+// right.
+func (t *core) activateAll(n *node) {
+	if n.isLeaf() {
+		if !n.active && n.depth < t.cfg.maxDepth {
+			t.activate(n)
+			t.nActive++
+			t.nInactive--
+		}
+		return
+	}
+	for _, c := range n.children {
+		t.activateAll(c)
+		if !c.isLeaf() && c.alt != nil {
+			t.activateAll(c.alt)
+		}
+	}
 }
 
 // Byte sizes used by the memory bound: Go's in-memory footprint of each

@@ -9,85 +9,96 @@ import (
 // log-densities match River bit for bit.
 const halfLogTau = 0.9189385332046727
 
-// gaussSplitter watches one numeric feature in a classification leaf: per
-// class, the minimum, maximum and a weighted Welford estimate of mean and
-// variance (River's GaussianSplitter with a proba.Gaussian per class).
-type gaussSplitter struct {
-	order []int32 // classes in first-seen order
-	in    []bool
-	min   []float64
-	max   []float64
-	n     []float64
-	mean  []float64
-	s     []float64
+// gaussClass is one class's estimator in a gaussSplitter.
+type gaussClass struct {
+	min, max, n, mean, s float64
+	halfLogVar           float64 // cache of 0.5·ln(variance), valid when logOK
+	in                   bool
+	logOK                bool
 }
 
-func newGaussSplitter(k int) gaussSplitter {
-	buf := make([]float64, 5*k)
-	return gaussSplitter{
-		order: make([]int32, 0, k),
-		in:    make([]bool, k),
-		min:   buf[0:k:k],
-		max:   buf[k : 2*k : 2*k],
-		n:     buf[2*k : 3*k : 3*k],
-		mean:  buf[3*k : 4*k : 4*k],
-		s:     buf[4*k : 5*k : 5*k],
+// gaussSplitter watches one numeric feature in a classification leaf: per
+// class, the minimum, maximum and a weighted Welford estimate of mean and
+// variance (River's GaussianSplitter with a proba.Gaussian per class). The
+// slices point into buffers shared by all the numeric splitters of a leaf.
+type gaussSplitter struct {
+	order []int32 // classes in first-seen order (capacity n_classes)
+	cls   []gaussClass
+}
+
+// newGaussSplitters allocates the numeric splitters of a leaf in two
+// contiguous buffers.
+func newGaussSplitters(nNum, k int) []gaussSplitter {
+	out := make([]gaussSplitter, nNum)
+	cls := make([]gaussClass, nNum*k)
+	ord := make([]int32, nNum*k)
+	for f := range out {
+		out[f] = gaussSplitter{order: ord[f*k : f*k : (f+1)*k], cls: cls[f*k : (f+1)*k : (f+1)*k]}
 	}
+	return out
 }
 
 func (g *gaussSplitter) reset() {
 	for _, c := range g.order {
-		g.in[c] = false
-		g.n[c], g.mean[c], g.s[c] = 0, 0, 0
+		g.cls[c] = gaussClass{}
 	}
 	g.order = g.order[:0]
 }
 
 func (g *gaussSplitter) update(x float64, c int, w float64) {
-	if !g.in[c] {
-		g.in[c] = true
+	e := &g.cls[c]
+	if !e.in {
+		e.in = true
 		g.order = append(g.order, int32(c))
-		g.min[c], g.max[c] = x, x
-		g.n[c], g.mean[c], g.s[c] = 0, 0, 0
+		e.min, e.max = x, x
+		e.n, e.mean, e.s = 0, 0, 0
 	} else {
-		if x < g.min[c] {
-			g.min[c] = x
+		if x < e.min {
+			e.min = x
 		}
-		if x > g.max[c] {
-			g.max[c] = x
+		if x > e.max {
+			e.max = x
 		}
 	}
-	old := g.mean[c]
-	g.n[c] += w
-	g.mean[c] += (w / g.n[c]) * (x - g.mean[c])
-	g.s[c] += w * (x - old) * (x - g.mean[c])
+	old := e.mean
+	e.logOK = false
+	e.n += w
+	e.mean += (w / e.n) * (x - e.mean)
+	e.s += w * (x - old) * (x - e.mean)
 }
 
 // logPdf is River's Gaussian.log_pdf; -Inf when the class is unknown or
 // the variance is not positive.
 func (g *gaussSplitter) logPdf(x float64, c int) float64 {
-	if !g.in[c] || g.n[c] <= 1 {
+	e := &g.cls[c]
+	if !e.in || e.n <= 1 {
 		return math.Inf(-1)
 	}
-	v := g.s[c] / (g.n[c] - 1)
+	v := e.s / (e.n - 1)
 	if v > 0 {
-		d := x - g.mean[c]
-		return d*d/(-2.0*v) - halfLogTau - 0.5*math.Log(v)
+		if !e.logOK {
+			// A cache only: the value is what the expression below would
+			// compute, so predictions are unchanged.
+			e.halfLogVar, e.logOK = 0.5*math.Log(v), true
+		}
+		d := x - e.mean
+		return d*d/(-2.0*v) - halfLogTau - e.halfLogVar
 	}
 	return math.Inf(-1)
 }
 
 // cdf is River's Gaussian.cdf (0 when sigma is 0).
 func (g *gaussSplitter) cdf(x float64, c int) float64 {
+	e := &g.cls[c]
 	v := 0.0
-	if g.n[c] > 1 {
-		v = g.s[c] / (g.n[c] - 1)
+	if e.n > 1 {
+		v = e.s / (e.n - 1)
 	}
 	sigma := math.Sqrt(v)
 	if sigma == 0 {
 		return 0
 	}
-	return 0.5 * (1.0 + math.Erf(((x-g.mean[c])/sigma)/math.Sqrt2))
+	return 0.5 * (1.0 + math.Erf(((x-e.mean)/sigma)/math.Sqrt2))
 }
 
 // binarySplit fills lhs and rhs with the estimated class weights on each
@@ -97,15 +108,16 @@ func (g *gaussSplitter) binarySplit(t float64, lhs, rhs *classDist) {
 	rhs.reset()
 	for _, c32 := range g.order {
 		c := int(c32)
+		e := &g.cls[c]
 		switch {
-		case t < g.min[c]:
-			rhs.set(c, g.n[c])
-		case t >= g.max[c]:
-			lhs.set(c, g.n[c])
+		case t < e.min:
+			rhs.set(c, e.n)
+		case t >= e.max:
+			lhs.set(c, e.n)
 		default:
-			l := g.cdf(t, c) * g.n[c]
+			l := g.cdf(t, c) * e.n
 			lhs.set(c, l)
-			rhs.set(c, g.n[c]-l)
+			rhs.set(c, e.n-l)
 		}
 	}
 }
@@ -118,11 +130,11 @@ func (g *gaussSplitter) best(t *core, pre *classDist, feature int, cand *candida
 	cand.reset()
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range g.order {
-		if g.min[c] < lo {
-			lo = g.min[c]
+		if e := &g.cls[c]; e.min < lo {
+			lo = e.min
 		}
-		if g.max[c] > hi {
-			hi = g.max[c]
+		if e := &g.cls[c]; e.max > hi {
+			hi = e.max
 		}
 	}
 	if !(lo < math.Inf(1)) {
