@@ -203,7 +203,16 @@ type handle struct {
 	closed bool          // guarded by t.mu
 }
 
-var _ stream.Log = (*handle)(nil)
+var (
+	_ stream.Log    = (*handle)(nil)
+	_ AsyncAppender = (*handle)(nil)
+)
+
+// AsyncAppender is implemented by the logs this package opens: it lets one
+// producer keep several appends in flight, in order. See AppendAsync.
+type AsyncAppender interface {
+	AppendAsync(ctx context.Context, rec arrow.RecordBatch) (first int64, wait func() error, err error)
+}
 
 func (h *handle) closeLocked() {
 	if !h.closed {
@@ -224,6 +233,27 @@ func (h *handle) Append(ctx context.Context, rec arrow.RecordBatch) (int64, erro
 		return 0, fmt.Errorf("filelog: append to %q: %w", h.t.name, err)
 	}
 	return first, nil
+}
+
+// AppendAsync queues rec behind every append queued before it and returns
+// the offset of its first row without waiting for the disk. The rows count in
+// End(), can be read and survive a crash only once wait has returned nil; if
+// wait returns an error, the rows are not acknowledged (and every append
+// queued after them fails too). Appends queued one after another by one
+// goroutine keep their order, so a single stream can keep several batches in
+// flight and still have them group-committed in order. The caller keeps
+// ownership of rec.
+func (h *handle) AppendAsync(ctx context.Context, rec arrow.RecordBatch) (first int64, wait func() error, err error) {
+	first, g, err := h.t.enqueue(ctx, h, rec)
+	if err != nil {
+		return 0, nil, fmt.Errorf("filelog: append to %q: %w", h.t.name, err)
+	}
+	return first, func() error {
+		if err := g.wait(); err != nil {
+			return fmt.Errorf("filelog: append to %q: %w", h.t.name, err)
+		}
+		return nil
+	}, nil
 }
 
 // Read returns rows from offset from on, at most maxRows of them; with

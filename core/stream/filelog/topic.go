@@ -203,61 +203,78 @@ func (w appendWriter) Write(p []byte) (int, error) {
 }
 
 func (t *topic) append(ctx context.Context, h *handle, rec arrow.RecordBatch) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if rec == nil {
-		return 0, errors.New("nil batch")
-	}
-	if !rec.Schema().Equal(t.schema) {
-		return 0, fmt.Errorf("%w: batch has %s", stream.ErrSchemaMismatch, rec.Schema())
-	}
-	if rec.NumRows() > maxFrameRows {
-		return 0, fmt.Errorf("batch of %d rows is more than a frame holds", rec.NumRows())
-	}
-	if rec.NumRows() == 0 {
-		t.mu.RLock()
-		defer t.mu.RUnlock()
-		if h.closed || t.closed {
-			return 0, stream.ErrClosed
-		}
-		return t.end, nil
-	}
-	fb, err := t.encode(rec)
+	first, g, err := t.enqueue(ctx, h, rec)
 	if err != nil {
 		return 0, err
 	}
-	payload := fb.b[frameHeaderSize:]
-	crc := crcOf(payload)
+	if err := g.wait(); err != nil {
+		return 0, err
+	}
+	return first, nil
+}
 
+// wait blocks until the group is written and synced. A nil group (an empty
+// batch) has nothing to wait for.
+func (g *group) wait() error {
+	if g == nil {
+		return nil
+	}
+	<-g.done
+	return g.err
+}
+
+// enqueue encodes rec, gives it the next offsets and queues it for the
+// flusher. It does not wait for the disk.
+func (t *topic) enqueue(ctx context.Context, h *handle, rec arrow.RecordBatch) (int64, *group, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, nil, err
+	}
+	if rec == nil {
+		return 0, nil, errors.New("nil batch")
+	}
+	if !rec.Schema().Equal(t.schema) {
+		return 0, nil, fmt.Errorf("%w: batch has %s", stream.ErrSchemaMismatch, rec.Schema())
+	}
+	if rec.NumRows() > maxFrameRows {
+		return 0, nil, fmt.Errorf("batch of %d rows is more than a frame holds", rec.NumRows())
+	}
+	var fb *frameBuf
+	var crc uint32
+	if rec.NumRows() > 0 {
+		var err error
+		if fb, err = t.encode(rec); err != nil {
+			return 0, nil, err
+		}
+		crc = crcOf(fb.b[frameHeaderSize:])
+	}
 	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	fail := func(err error) (int64, *group, error) {
+		if fb != nil {
+			t.bufs.Put(fb)
+		}
+		return 0, nil, err
+	}
 	if t.closing || h.isClosed() {
-		t.wmu.Unlock()
-		t.bufs.Put(fb)
-		return 0, stream.ErrClosed
+		return fail(stream.ErrClosed)
 	}
 	if t.werr != nil {
-		err := t.werr
-		t.wmu.Unlock()
-		t.bufs.Put(fb)
-		return 0, fmt.Errorf("log failed earlier: %w", err)
+		return fail(fmt.Errorf("log failed earlier: %w", t.werr))
 	}
 	first := t.reserved
+	if fb == nil {
+		return first, nil, nil
+	}
 	t.reserved += fb.rows
 	fb.first = first
-	putFrameHeader(fb.b, frameHeader{length: uint32(len(payload)), first: first, rows: uint32(fb.rows), payloadCRC: crc})
+	putFrameHeader(fb.b, frameHeader{length: uint32(len(fb.b) - frameHeaderSize), first: first, rows: uint32(fb.rows), payloadCRC: crc})
 	if t.cur == nil {
 		t.cur = &group{done: make(chan struct{})}
 		t.wake.Signal()
 	}
 	g := t.cur
 	g.frames = append(g.frames, fb)
-	t.wmu.Unlock()
-	<-g.done
-	if g.err != nil {
-		return 0, g.err
-	}
-	return first, nil
+	return first, g, nil
 }
 
 // flusher writes and syncs queued groups until the topic closes.

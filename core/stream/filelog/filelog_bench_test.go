@@ -1,0 +1,267 @@
+package filelog
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"golang.org/x/sys/unix"
+
+	"github.com/spate-ml/spate/core/fraud"
+)
+
+const benchBatchRows = 4096
+
+// fraudBatches builds n batches of the fraud transactions schema (22
+// columns: strings, int64s, doubles) with values shaped like the data set.
+func fraudBatches(tb testing.TB, n int) []arrow.RecordBatch {
+	tb.Helper()
+	sc := fraud.TransactionsSchema().Arrow()
+	rng := rand.New(rand.NewPCG(42, 7))
+	currencies := []string{"USD", "EUR", "GBP", "JPY", "CAD", "AUD", "INR", "BRL"}
+	countries := []string{"US", "GB", "DE", "FR", "JP", "CA", "AU", "IN", "BR", "MX"}
+	words := []string{"CREDITCARD", "DEBITCARD", "PAYPAL", "VISA", "MASTERCARD", "AMEX", "M", "N", "P", "en-US", "en-GB", "fr-FR", "de-DE"}
+	out := make([]arrow.RecordBatch, n)
+	row := int64(0)
+	for k := range out {
+		bld := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+		for i := 0; i < benchBatchRows; i++ {
+			for c, f := range sc.Fields() {
+				switch fb := bld.Field(c).(type) {
+				case *array.StringBuilder:
+					switch {
+					case f.Name == fraud.ColTransactionID:
+						fb.Append(fmt.Sprintf("%016x", row))
+					case f.Name == fraud.ColAccountID:
+						fb.Append(fmt.Sprintf("A%09d", rng.IntN(100000)))
+					case strings.Contains(f.Name, "Currency"):
+						fb.Append(currencies[rng.IntN(len(currencies))])
+					case strings.Contains(f.Name, "Country") || strings.Contains(f.Name, "State"):
+						fb.Append(countries[rng.IntN(len(countries))])
+					case strings.Contains(f.Name, "Post"):
+						fb.Append(fmt.Sprintf("%05d", rng.IntN(100000)))
+					default:
+						fb.Append(words[rng.IntN(len(words))])
+					}
+				case *array.Int64Builder:
+					fb.Append(1_700_000_000 + row + rng.Int64N(24))
+				case *array.Float64Builder:
+					fb.Append(float64(rng.IntN(100000)) / 100)
+				default:
+					tb.Fatalf("fraud column %s has type %s the benchmark does not fill", f.Name, f.Type)
+				}
+			}
+			row++
+		}
+		out[k] = bld.NewRecordBatch()
+		bld.Release()
+	}
+	return out
+}
+
+// frameSize is the bytes an append of rec writes.
+func frameSize(tb testing.TB, rec arrow.RecordBatch) int64 {
+	p, err := ipc.GetRecordBatchPayload(rec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer p.Release()
+	var buf bytes.Buffer
+	if _, err := p.WritePayload(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	return int64(buf.Len()) + frameHeaderSize
+}
+
+func BenchmarkAppend(b *testing.B) {
+	recs := fraudBatches(b, 8)
+	var frameBytes int64
+	for _, r := range recs {
+		frameBytes += frameSize(b, r)
+	}
+	frameBytes /= int64(len(recs))
+	for _, mode := range []SyncMode{SyncData, SyncNone} {
+		for _, writers := range []int{1, 4} {
+			b.Run(fmt.Sprintf("sync=%s/writers=%d", mode, writers), func(b *testing.B) {
+				benchAppend(b, recs, frameBytes, mode, writers)
+			})
+		}
+	}
+}
+
+func benchAppend(b *testing.B, recs []arrow.RecordBatch, frameBytes int64, mode SyncMode, writers int) {
+	ctx := context.Background()
+	br, err := Open(Options{Dir: b.TempDir(), Sync: mode})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer br.Close()
+	l, err := br.Open(ctx, "bench.transactions", recs[0].Schema())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(frameBytes)
+	b.ReportAllocs()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	start := time.Now()
+	b.ResetTimer()
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				if _, err := l.Append(ctx, recs[i%int64(len(recs))]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	elapsed := time.Since(start)
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	if got, want := l.End(), int64(b.N)*benchBatchRows; got != want {
+		b.Fatalf("End() = %d after %d appends, want %d", got, b.N, want)
+	}
+	b.ReportMetric(float64(b.N)*benchBatchRows/elapsed.Seconds(), "rows/s")
+}
+
+// BenchmarkAppendPipelined is one producer keeping depth appends in flight
+// with AppendAsync, the way one ingest stream can use group commit.
+func BenchmarkAppendPipelined(b *testing.B) {
+	ctx := context.Background()
+	recs := fraudBatches(b, 8)
+	var frameBytes int64
+	for _, r := range recs {
+		frameBytes += frameSize(b, r)
+	}
+	frameBytes /= int64(len(recs))
+	for _, depth := range []int{4, 16} {
+		b.Run(fmt.Sprintf("sync=%s/depth=%d", SyncData, depth), func(b *testing.B) {
+			br, err := Open(Options{Dir: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer br.Close()
+			l, err := br.Open(ctx, "bench.transactions", recs[0].Schema())
+			if err != nil {
+				b.Fatal(err)
+			}
+			aa := l.(AsyncAppender)
+			b.SetBytes(frameBytes)
+			b.ReportAllocs()
+			pending := make([]func() error, 0, depth)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_, wait, err := aa.AppendAsync(ctx, recs[i%len(recs)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				pending = append(pending, wait)
+				if len(pending) == depth {
+					if err := pending[0](); err != nil {
+						b.Fatal(err)
+					}
+					pending = append(pending[:0], pending[1:]...)
+				}
+			}
+			for _, wait := range pending {
+				if err := wait(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)*benchBatchRows/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkRawWriteSync is the disk's limit for the same work: write one
+// batch's bytes to a plain file and fdatasync, in a loop.
+func BenchmarkRawWriteSync(b *testing.B) {
+	recs := fraudBatches(b, 1)
+	n := frameSize(b, recs[0])
+	buf := make([]byte, n)
+	for i := range buf {
+		buf[i] = byte(i * 31)
+	}
+	f, err := os.Create(filepath.Join(b.TempDir(), "raw"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	b.SetBytes(n)
+	b.ReportAllocs()
+	start := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := f.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+		if err := unix.Fdatasync(int(f.Fd())); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)*benchBatchRows/time.Since(start).Seconds(), "rows/s")
+}
+
+func BenchmarkRead(b *testing.B) {
+	ctx := context.Background()
+	recs := fraudBatches(b, 8)
+	br, err := Open(Options{Dir: b.TempDir(), Sync: SyncNone})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer br.Close()
+	l, err := br.Open(ctx, "bench.transactions", recs[0].Schema())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 64; i++ {
+		if _, err := l.Append(ctx, recs[i%len(recs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	end := l.End()
+	b.SetBytes(frameSize(b, recs[0]))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var from int64
+	for i := 0; i < b.N; i++ {
+		got, next, err := l.Read(ctx, from, benchBatchRows)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range got {
+			r.Release()
+		}
+		from = next
+		if from == end {
+			from = 0
+		}
+	}
+	b.ReportMetric(float64(b.N)*benchBatchRows/b.Elapsed().Seconds(), "rows/s")
+}
