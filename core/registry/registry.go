@@ -171,6 +171,9 @@ type Store interface {
 	GetModel(ctx context.Context, ns, name string) (Model, error)
 	// ListModels returns the models of ns ordered by name.
 	ListModels(ctx context.Context, ns string) ([]Model, error)
+	// AllModels returns the models of every namespace ordered by
+	// namespace, then name: the runtime resumes them all at start-up.
+	AllModels(ctx context.Context) ([]Model, error)
 	// UpdateModel replaces the Config, State, Stage and CurrentVersion of
 	// a model and sets UpdatedAt. ErrNotFound.
 	UpdateModel(ctx context.Context, m Model) error

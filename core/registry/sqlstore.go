@@ -398,6 +398,15 @@ func (s *sqlStore) ListModels(ctx context.Context, ns string) ([]Model, error) {
 	return collect(rows, scanModel, func(err error) error { return s.fail(op, err) })
 }
 
+func (s *sqlStore) AllModels(ctx context.Context) ([]Model, error) {
+	op := "list models of all namespaces"
+	rows, err := s.db.QueryContext(ctx, `SELECT `+modelColumns+` FROM models ORDER BY namespace, name`)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	return collect(rows, scanModel, func(err error) error { return s.fail(op, err) })
+}
+
 func (s *sqlStore) UpdateModel(ctx context.Context, m Model) error {
 	op := fmt.Sprintf("update model %s/%s", m.Namespace, m.Name)
 	cfg, err := jsonArg(op, "config", m.Config)

@@ -380,6 +380,13 @@ func testModels(t *testing.T, s registry.Store) {
 		list[0].Config != nil || list[1].Name != "htc" {
 		t.Fatalf("ListModels = %+v", list)
 	}
+	must(t, "CreateModel other ns", s.CreateModel(ctx, registry.Model{Namespace: "another", Name: "zz", Config: cfg}))
+	all, err := s.AllModels(ctx)
+	must(t, "AllModels", err)
+	if len(all) != 3 || all[0].Namespace != "another" || all[1].Name != "a-model" || all[2].Name != "htc" || !bytes.Equal(all[2].Config, cfg) {
+		t.Fatalf("AllModels = %+v", all)
+	}
+	must(t, "DeleteModel other ns", s.DeleteModel(ctx, "another", "zz"))
 
 	time.Sleep(2 * time.Millisecond)
 	m.State, m.Stage, m.CurrentVersion = registry.StatePaused, registry.StageProd, 7
