@@ -56,7 +56,9 @@ func buildBatch(t testing.TB, s *schema.Schema, rows [][]cell) arrow.RecordBatch
 }
 
 // sliceBatch returns rows [i, j) of rec.
-func sliceBatch(rec arrow.RecordBatch, i, j int) arrow.RecordBatch { return rec.NewSlice(int64(i), int64(j)) }
+func sliceBatch(rec arrow.RecordBatch, i, j int) arrow.RecordBatch {
+	return rec.NewSlice(int64(i), int64(j))
+}
 
 // value reads row i of a column as int64, float64, string, bool or nil.
 func value(col arrow.Array, i int) cell {

@@ -151,8 +151,8 @@ func Compile(s *schema.Schema, timestamps []Timestamp, defs []Def, opts ...Optio
 	names := map[string]bool{}
 	keyByCol := map[int]*keyIndex{}
 	type wkey struct {
-		key, ts   int
-		w, late   int64
+		key, ts int
+		w, late int64
 	}
 	winBy := map[wkey]*window{}
 	for _, d := range p.defs {
@@ -276,9 +276,9 @@ func Compile(s *schema.Schema, timestamps []Timestamp, defs []Def, opts ...Optio
 	p.arrow = arrow.NewSchema(afs, nil)
 	h := fnv.New64a()
 	spec, _ := json.Marshal(struct {
-		S  *schema.Schema
-		T  []Timestamp
-		D  []Def
+		S *schema.Schema
+		T []Timestamp
+		D []Def
 	}{s, timestamps, defs})
 	h.Write(spec)
 	p.fingerprint = h.Sum64()

@@ -630,7 +630,5 @@ func (w *window) stateBytes() int64 {
 	return n + int64(len(w.nf))*(8+8+12)
 }
 
-
-
 func mathBits(f float64) uint64 { return math.Float64bits(f) }
 func mathFrom(u uint64) float64 { return math.Float64frombits(u) }
