@@ -95,6 +95,7 @@ func TreeCases(suite string, rows int) []Case {
 		}
 	}
 	cases := htcCases("", streams)
+	cases = append(cases, hatCases(suite, rows)...)
 	for i := range cases {
 		cases[i].Name = suite + "/" + cases[i].Name
 	}
@@ -106,6 +107,38 @@ func caseNames(cs []Case) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.Name
+	}
+	return out
+}
+
+// hatCases compares HoeffdingAdaptiveTreeClassifier (seeded bootstrap) by
+// prequential accuracy.
+func hatCases(suite string, rows int) []Case {
+	type hs struct {
+		dataset string
+		rows    int
+	}
+	streams := []hs{{"phishing", 1250}, {"agrawal_drift", 3000}, {"sea", 3000}}
+	if suite != "ci" {
+		streams = []hs{{"phishing", 1250}, {"bananas", 5300}, {"agrawal_drift", rows}, {"sea", rows}, {"hyperplane", rows}, {"rbf_drift", rows}}
+	}
+	var out []Case
+	for _, s := range streams {
+		for _, lm := range []string{"mc", "nba"} {
+			out = append(out, Case{
+				Name:      fmt.Sprintf("HAT/%s/info_gain/%s", s.dataset, lm),
+				Dataset:   s.dataset,
+				Rows:      s.rows,
+				Algorithm: "HoeffdingAdaptiveTreeClassifier",
+				Params: params("split_method", "info_gain", "leaf_pred_method", lm, "seed", 42,
+					"grace_period", 100, "delta", 1e-5),
+				RiverModel: "HoeffdingAdaptiveTreeClassifier",
+				RiverParams: riverParams("split_criterion", "info_gain", "leaf_prediction", lm, "seed", 42,
+					"grace_period", 100, "delta", 1e-5),
+				Goal:              classGoal,
+				AccuracyTolerance: hatAccuracyPP,
+			})
+		}
 	}
 	return out
 }

@@ -82,6 +82,11 @@ func classifierCases() []learnerCase {
 				ml.Spec{NumNumeric: 4, NumCateg: 2, NClasses: 3}})
 		}
 	}
+	for _, lm := range []string{"mc", "nba"} {
+		out = append(out, learnerCase{"HAT/" + lm, "HoeffdingAdaptiveTreeClassifier",
+			`{"split_method":"info_gain","leaf_pred_method":"` + lm + `","grace_period":50,"delta":1e-4,"seed":7}`,
+			ml.Spec{NumNumeric: 4, NumCateg: 2, NClasses: 3}})
+	}
 	return out
 }
 
@@ -341,5 +346,37 @@ func TestNoAllocsSteadyState(t *testing.T) {
 		if allocs > 0.05 {
 			t.Errorf("%s: %.3f allocations per predict+learn", lm, allocs)
 		}
+	}
+}
+
+// TestAdaptiveTreeFollowsDrift flips the concept mid-stream: the adaptive
+// tree must start an alternate subtree and recover.
+func TestAdaptiveTreeFollowsDrift(t *testing.T) {
+	l := build(t, "HoeffdingAdaptiveTreeClassifier", `{"grace_period":50,"delta":1e-4,"seed":3,"split_method":"info_gain"}`,
+		ml.Spec{NumNumeric: 2, NClasses: 2})
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := ml.Instance{Numeric: make([]float64, 2)}
+	var p ml.Prediction
+	hits := 0
+	const n = 20000
+	for i := range n {
+		x.Numeric[0], x.Numeric[1] = rng.Float64(), rng.Float64()
+		y := 0.0
+		if (x.Numeric[0] > 0.5) != (i >= n/2) {
+			y = 1
+		}
+		l.Predict(x, &p)
+		if i >= n-2000 && p.Class == int(y) {
+			hits++
+		}
+		l.Learn(x, y)
+	}
+	// As in River, an alternate leaf that splits replaces the subtree it
+	// competes with directly, so "switched" may stay 0.
+	if alt, _, _ := l.(*HoeffdingAdaptiveTreeClassifier).Counts(); alt == 0 {
+		t.Fatal("no alternate subtree: the tree did not see the drift")
+	}
+	if hits < 1800 {
+		t.Fatalf("accuracy after the drift %d/2000", hits)
 	}
 }
