@@ -78,6 +78,25 @@ func (o *classOrder) decode(d *decoder, nClasses int) error {
 	return nil
 }
 
+// finish sets Class and Score; among classes of equal probability the one
+// seen first wins, as River's max over its insertion-ordered dict.
+func (o *classOrder) finish(dst *ml.Prediction) {
+	finishClass(dst)
+	if len(o.order) == 0 {
+		return
+	}
+	best := o.order[0]
+	for _, c := range o.order[1:] {
+		if dst.Proba[c] > dst.Proba[best] {
+			best = c
+		}
+	}
+	dst.Class = best
+	if len(dst.Proba) != 2 {
+		dst.Score = dst.Proba[best]
+	}
+}
+
 // softmaxInto writes exp(ll - logsumexp(ll)) for the seen classes into
 // proba (by class), and zero elsewhere.
 func softmaxInto(proba []float64, order []int, ll []float64) {
@@ -191,7 +210,7 @@ func (g *Gaussian) Predict(x ml.Instance, dst *ml.Prediction) {
 		}
 		softmaxInto(proba, g.classes.order, ll)
 	}
-	finishClass(dst)
+	g.classes.finish(dst)
 }
 
 // Clone implements ml.Learner.
@@ -336,7 +355,7 @@ func (m *Multinomial) Predict(x ml.Instance, dst *ml.Prediction) {
 		}
 		softmaxInto(proba, m.classes.order, ll)
 	}
-	finishClass(dst)
+	m.classes.finish(dst)
 }
 
 // Clone implements ml.Learner.

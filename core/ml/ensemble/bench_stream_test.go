@@ -1,0 +1,25 @@
+package ensemble
+
+import "github.com/spate-ml/spate/core/ml"
+
+// benchStream is the stream bench/ml_learners.sh also feeds River: ten
+// uniform features from CPython's random.Random(7), a binary label and a
+// regression target (see bench/ml_learners_river.py).
+func benchStream(n int) (xs []ml.Instance, cls, reg []float64) {
+	g := newBenchRand(7)
+	xs = make([]ml.Instance, n)
+	cls = make([]float64, n)
+	reg = make([]float64, n)
+	for i := range xs {
+		v := make([]float64, 10)
+		for j := range v {
+			v[j] = g.random()
+		}
+		xs[i] = ml.Instance{Numeric: v}
+		if v[0]+v[1]+0.5*v[2]+0.3*g.random() > 1.4 {
+			cls[i] = 1
+		}
+		reg[i] = 3*v[0] - 2*v[1] + v[2]*v[3] + 0.1*g.random()
+	}
+	return xs, cls, reg
+}

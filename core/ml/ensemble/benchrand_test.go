@@ -1,0 +1,3 @@
+package ensemble
+
+func newBenchRand(seed int64) *pyRand { return newPyRand(seed) }
