@@ -31,5 +31,7 @@ func benchEnsemble(b *testing.B, name string) {
 	b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 
-func BenchmarkLeveragingBaggingClassifier(b *testing.B) { benchEnsemble(b, "LeveragingBaggingClassifier") }
-func BenchmarkAdaBoostClassifier(b *testing.B)          { benchEnsemble(b, "AdaBoostClassifier") }
+func BenchmarkLeveragingBaggingClassifier(b *testing.B) {
+	benchEnsemble(b, "LeveragingBaggingClassifier")
+}
+func BenchmarkAdaBoostClassifier(b *testing.B) { benchEnsemble(b, "AdaBoostClassifier") }
