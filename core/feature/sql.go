@@ -20,7 +20,7 @@ package feature
 // division (x/0 is ±Inf or NaN, as in DuckDB); DIV is integer division
 // (DuckDB's //); comparisons order NaN above every number and equal to
 // itself; LOG(x) is the base-10 logarithm; ROUND rounds half away from
-// zero; CAST of a DOUBLE to an integer rounds to nearest; GREATEST and
+// zero; CAST of a DOUBLE to an integer rounds to nearest, ties to even; GREATEST and
 // LEAST skip NULLs; CASE and COALESCE take the common type of their
 // branches (integer and double give double).
 //
@@ -31,7 +31,8 @@ package feature
 // when any argument is NULL (DuckDB's concat() skips NULLs, its || does
 // not; the parser cannot tell them apart). INTEGER (int32) columns compute
 // in 64 bits and FLOAT columns in double precision. Decimal literals such
-// as 1.5 are DOUBLE (DuckDB: DECIMAL). LENGTH counts code points (DuckDB
+// as 1.5 are DOUBLE (DuckDB: DECIMAL, so CAST(2.5 AS BIGINT) is 2 here and
+// 3 there). LENGTH counts code points (DuckDB
 // counts grapheme clusters, which differ only for combining sequences).
 
 import (
@@ -939,8 +940,10 @@ func toStr(e expr) strFn {
 	return func(int) (string, bool) { return "", false }
 }
 
+// floatToInt converts as DuckDB casts DOUBLE to BIGINT: to nearest, ties to
+// even; NULL when out of range.
 func floatToInt(v float64) (int64, bool) {
-	v = math.Round(v)
+	v = math.RoundToEven(v)
 	if v != v || v < -9.223372036854775808e18 || v >= 9.223372036854775808e18 {
 		return 0, false
 	}
