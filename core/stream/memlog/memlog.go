@@ -189,6 +189,17 @@ func (h *handle) Append(ctx context.Context, rec arrow.RecordBatch) (int64, erro
 	return first, nil
 }
 
+// AppendAsync is Append with the same signature as the durable back end's
+// pipelined append. In memory there is nothing to wait for: the rows are
+// visible when it returns and wait always returns nil.
+func (h *handle) AppendAsync(ctx context.Context, rec arrow.RecordBatch) (first int64, wait func() error, err error) {
+	first, err = h.Append(ctx, rec)
+	if err != nil {
+		return 0, nil, err
+	}
+	return first, func() error { return nil }, nil
+}
+
 // Read returns rows from offset from on, at most maxRows of them; with
 // maxRows <= 0 it returns the rest of the batch holding from.
 func (h *handle) Read(ctx context.Context, from int64, maxRows int) ([]arrow.RecordBatch, int64, error) {

@@ -135,3 +135,33 @@ func TestValidateTopic(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendAsync(t *testing.T) {
+	ctx := context.Background()
+	b := New()
+	defer b.Close()
+	l, err := b.Open(ctx, "t.async", testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aa, ok := l.(interface {
+		AppendAsync(context.Context, arrow.RecordBatch) (int64, func() error, error)
+	})
+	if !ok {
+		t.Fatal("memlog logs do not have AppendAsync")
+	}
+	for i, want := range []int64{0, 4, 8} {
+		rec := seq(t, want, want+4)
+		first, wait, err := aa.AppendAsync(ctx, rec)
+		rec.Release()
+		if err != nil || first != want {
+			t.Fatalf("append %d: first %d, err %v", i, first, err)
+		}
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.End() != 12 {
+		t.Fatalf("End() = %d", l.End())
+	}
+}
