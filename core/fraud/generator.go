@@ -16,9 +16,9 @@ type Config struct {
 	// Seed selects the data set: the same Config gives the same bytes.
 	Seed uint64
 	// Accounts is the number of card holders. With the default spending
-	// profiles they make about 0.45 transactions a day each, so Rows and
+	// profiles they make about half a transaction a day each, so Rows and
 	// Accounts together set the time span (200,000 rows over 20,000
-	// accounts span about 3 weeks).
+	// accounts span about 19 days).
 	Accounts int
 	// FraudRate is the target share of fraudulent transactions, in [0, 0.5].
 	FraudRate float64
