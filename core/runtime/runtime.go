@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/registry"
 	"github.com/spate-ml/spate/core/schema"
 	"github.com/spate-ml/spate/core/stream"
@@ -33,6 +35,12 @@ type Options struct {
 	Registry registry.Store
 	Broker   stream.Broker
 	Logger   *slog.Logger
+	// Learners builds and restores model learners (required to deploy).
+	Learners Learners
+	// Kinds tells an algorithm's kind by name (classifier by default).
+	Kinds func(algorithm string) ml.Kind
+	// Metrics builds windowed metrics by name (required for metrics).
+	Metrics MetricFactory
 }
 
 // Engine runs datasets (and, as the platform grows, features and models) for
@@ -42,8 +50,14 @@ type Engine struct {
 	broker stream.Broker
 	log    *slog.Logger
 
+	learners Learners
+	kinds    func(string) ml.Kind
+	metrics  MetricFactory
+
 	mu       sync.Mutex
 	datasets map[dsKey]*datasetHandle
+	models   map[modelKey]*runner
+	aliases  sync.Map // aliasKey → model name
 }
 
 type dsKey struct{ ns, id string }
@@ -54,6 +68,42 @@ type datasetHandle struct {
 	meta     registry.Dataset
 	log      stream.Log
 	decoders sync.Pool
+
+	ackMu sync.Mutex
+	acks  [256]ackMark // ring of recent appends: end offset → ack time
+	ackN  int
+}
+
+type ackMark struct {
+	end int64
+	at  time.Time
+}
+
+func (h *datasetHandle) markAck(end int64) {
+	h.ackMu.Lock()
+	h.acks[h.ackN%len(h.acks)] = ackMark{end, time.Now()}
+	h.ackN++
+	h.ackMu.Unlock()
+}
+
+// ackTime returns when the row at off was acknowledged, if it was recent.
+func (e *Engine) ackTime(ns, id string, off int64) (time.Time, bool) {
+	e.mu.Lock()
+	h, ok := e.datasets[dsKey{ns, id}]
+	e.mu.Unlock()
+	if !ok {
+		return time.Time{}, false
+	}
+	h.ackMu.Lock()
+	defer h.ackMu.Unlock()
+	var best ackMark
+	found := false
+	for _, m := range h.acks {
+		if m.end > off && (!found || m.end < best.end) {
+			best, found = m, true
+		}
+	}
+	return best.at, found && !best.at.IsZero()
 }
 
 // New returns an engine over a registry and a broker.
@@ -64,12 +114,14 @@ func New(o Options) (*Engine, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{reg: o.Registry, broker: o.Broker, log: o.Logger, datasets: map[dsKey]*datasetHandle{}}, nil
+	return &Engine{reg: o.Registry, broker: o.Broker, log: o.Logger, learners: o.Learners, kinds: o.Kinds, metrics: o.Metrics,
+		datasets: map[dsKey]*datasetHandle{}, models: map[modelKey]*runner{}}, nil
 }
 
 // Close closes the logs the engine opened. It does not close the registry
 // or the broker.
 func (e *Engine) Close() error {
+	e.stopModels()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var errs []error
@@ -233,6 +285,7 @@ func (e *Engine) appendConformed(ctx context.Context, h *datasetHandle, id strin
 	if err != nil {
 		return 0, fmt.Errorf("append to dataset %q: %w", id, err)
 	}
+	h.markAck(first + rec.NumRows())
 	return first, nil
 }
 
@@ -269,4 +322,8 @@ func (e *Engine) Read(ctx context.Context, ns, id string, from int64, maxRows in
 		return nil, 0, fmt.Errorf("%w: offset %d is beyond the end of dataset %q (%d rows)", ErrInvalid, from, id, end)
 	}
 	return h.log.Read(ctx, from, maxRows)
+}
+
+func wrapInvalid(id string, err error) error {
+	return fmt.Errorf("%w: dataset %q: %v", ErrInvalid, id, err)
 }

@@ -1,0 +1,727 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/registry"
+	"github.com/spate-ml/spate/core/schema"
+	"github.com/spate-ml/spate/core/stream"
+)
+
+// OutputTopic, EvalTopic name a model's output and evaluation logs.
+func OutputTopic(ns, model string) string { return ns + ".outputs." + model }
+
+// EvalTopic names the log of a model's labeled predictions.
+func EvalTopic(ns, model string) string { return ns + ".evals." + model }
+
+type modelKey struct{ ns, name string }
+
+// nClassesOf reads n_classes from the top-level algorithm config.
+func nClassesOf(configs []json.RawMessage) int {
+	if len(configs) == 0 {
+		return 0
+	}
+	var p struct {
+		N *int `json:"n_classes"`
+	}
+	if json.Unmarshal(configs[0], &p) == nil && p.N != nil {
+		return *p.N
+	}
+	return 0
+}
+
+// Deploy validates a model spec, registers the model and starts it: it
+// first learns from the history that already has labels, then runs live.
+func (e *Engine) Deploy(ctx context.Context, ns, name string, spec ModelSpec) error {
+	if err := schema.ValidateModelName(name); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if e.learners == nil {
+		return errors.New("runtime: no learner catalog configured")
+	}
+	spec.withDefaults()
+	if !spec.PredictOnly && (spec.Label == nil || spec.Label.DatasetID == "" || spec.Label.Field == "") {
+		return fmt.Errorf("%w: a model that learns needs labels: give the label dataset and field", ErrInvalid)
+	}
+	if len(spec.ModelConfigs) == 0 {
+		return fmt.Errorf("%w: model_configs is empty", ErrInvalid)
+	}
+	for _, m := range spec.Metrics {
+		if _, err := e.newMetric(m, DefaultMetricWindow); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	}
+	if _, err := e.GetModel(ctx, ns, name); err == nil {
+		return fmt.Errorf("%w: model %q already exists; delete it first or deploy under another name", ErrExists, name)
+	}
+	// Build once to validate the whole spec before anything is stored.
+	r, err := e.newRunner(ctx, ns, name, spec)
+	if err != nil {
+		return err
+	}
+	r.close()
+	cfg, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	if err := e.reg.CreateModel(ctx, registry.Model{Namespace: ns, Name: name, Config: cfg, State: registry.StateRunning, Stage: registry.StageDev}); err != nil {
+		if errors.Is(err, registry.ErrExists) {
+			return fmt.Errorf("%w: model %q already exists", ErrExists, name)
+		}
+		return fmt.Errorf("register model %q: %w", name, err)
+	}
+	if err := e.startModel(ctx, ns, name); err != nil {
+		_ = e.reg.DeleteModel(ctx, ns, name)
+		return err
+	}
+	return nil
+}
+
+// newRunner builds a runner for spec with a fresh (or initial-state)
+// learner, opening its logs.
+func (e *Engine) newRunner(ctx context.Context, ns, name string, spec ModelSpec) (*runner, error) {
+	spec.withDefaults()
+	in, fields, err := e.modelInput(ctx, ns, spec.DatasetID)
+	if err != nil {
+		return nil, err
+	}
+	dsSchema, err := e.Schema(ctx, ns, spec.DatasetID)
+	if err != nil {
+		return nil, err
+	}
+	var labLog stream.Log
+	var labSchema *schema.Schema
+	if !spec.PredictOnly {
+		lh, err := e.handle(ctx, ns, spec.Label.DatasetID)
+		if err != nil {
+			return nil, err
+		}
+		labLog, labSchema = lh.log, lh.meta.Schema
+	}
+	plan, err := planInputs(spec, dsSchema, fields, labSchema)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{
+		e: e, ns: ns, name: name, spec: spec, plan: plan, nClasses: nClassesOf(spec.ModelConfigs),
+		in: in, labels: labLog, wake: make(chan struct{}, 1), reqs: make(chan func()), done: make(chan struct{}),
+		live: map[string]Metric{},
+	}
+	if len(spec.InitialState) > 0 {
+		r.learner, err = e.learners.Unmarshal(spec.InitialState)
+	} else {
+		r.learner, err = e.learners.Build(spec.ModelConfigs, plan.spec(r.nClasses))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: model_configs: %v", ErrInvalid, err)
+	}
+	r.kind = e.kindOf(r.learner)
+	if r.kind == ml.Classifier && r.nClasses == 0 {
+		r.nClasses = 2
+	}
+	r.st = newRunnerState(len(plan.cat))
+	metrics := spec.Metrics
+	for _, m := range metrics {
+		if r.live[m], err = e.newMetric(m, DefaultMetricWindow); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	}
+	if r.out, err = e.broker.Open(ctx, OutputTopic(ns, name), OutputSchema); err != nil {
+		return nil, fmt.Errorf("open outputs of %q: %w", name, err)
+	}
+	if r.evals, err = e.broker.Open(ctx, EvalTopic(ns, name), EvalSchema); err != nil {
+		r.out.Close()
+		return nil, fmt.Errorf("open evaluations of %q: %w", name, err)
+	}
+	return r, nil
+}
+
+func (r *runner) close() {
+	if r.out != nil {
+		r.out.Close()
+	}
+	if r.evals != nil {
+		r.evals.Close()
+	}
+}
+
+func (e *Engine) kindOf(l ml.Learner) ml.Kind {
+	if e.kinds != nil {
+		return e.kinds(l.Algorithm())
+	}
+	return ml.Classifier
+}
+
+func (e *Engine) newMetric(name string, window int) (Metric, error) {
+	if e.metrics == nil {
+		return nil, errors.New("runtime: no metric factory configured")
+	}
+	return e.metrics(name, window)
+}
+
+// startModel loads a registered model, restores its latest version when
+// there is one, and starts its loop.
+func (e *Engine) startModel(ctx context.Context, ns, name string) error {
+	m, err := e.reg.GetModel(ctx, ns, name)
+	if err != nil {
+		return fmt.Errorf("load model %q: %w", name, err)
+	}
+	var spec ModelSpec
+	if err := json.Unmarshal(m.Config, &spec); err != nil {
+		return fmt.Errorf("model %q has a broken config: %w", name, err)
+	}
+	r, err := e.newRunner(ctx, ns, name, spec)
+	if err != nil {
+		return err
+	}
+	if m.CurrentVersion > 0 {
+		v, err := e.reg.GetVersion(ctx, ns, name, m.CurrentVersion)
+		if err != nil {
+			r.close()
+			return fmt.Errorf("load version %d of %q: %w", m.CurrentVersion, name, err)
+		}
+		if err := r.restore(v); err != nil {
+			r.close()
+			return err
+		}
+		r.historyDone = true
+		r.logs.add("resumed from version %d at input offset %d, label offset %d", v.ID, r.st.InCursor, r.st.LabCursor)
+	} else {
+		r.historyEnd = r.ends()
+		r.logs.add("deployed: learning from history (%d input rows, %d labels) then live", r.historyEnd.In, r.historyEnd.Lab)
+	}
+	r.paused.Store(m.State == registry.StatePaused)
+	rctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	e.mu.Lock()
+	e.models[modelKey{ns, name}] = r
+	e.mu.Unlock()
+	go r.run(rctx)
+	return nil
+}
+
+// restore loads a version's learner and state into r.
+func (r *runner) restore(v registry.Version) error {
+	model, st, err := decodeSnapshot(v.Snapshot)
+	if err != nil {
+		return fmt.Errorf("version %d: %w", v.ID, err)
+	}
+	l, err := r.e.learners.Unmarshal(model)
+	if err != nil {
+		return fmt.Errorf("version %d: restore learner: %w", v.ID, err)
+	}
+	for name, m := range r.live {
+		if b, ok := st.Metrics[name]; ok {
+			if err := m.UnmarshalBinary(b); err != nil {
+				return fmt.Errorf("version %d: restore metric %s: %w", v.ID, name, err)
+			}
+		}
+	}
+	if len(st.Dicts) != len(r.plan.cat) {
+		st.Dicts = make([]map[string]int64, len(r.plan.cat))
+	}
+	st.Version = v.ID
+	st.Ticks = nil
+	r.mu.Lock()
+	r.learner, r.st = l, st
+	r.mu.Unlock()
+	r.restoreQueues()
+	return nil
+}
+
+// Start resumes every registered model. Call it once after New.
+func (e *Engine) Start(ctx context.Context) error {
+	ms, err := e.reg.AllModels(ctx)
+	if err != nil {
+		return fmt.Errorf("list models: %w", err)
+	}
+	var errs []error
+	for _, m := range ms {
+		if err := e.startModel(ctx, m.Namespace, m.Name); err != nil {
+			e.log.Error("cannot resume model", "namespace", m.Namespace, "model", m.Name, "err", err)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// stopModels stops every runner, snapshotting those that learned since
+// their last version.
+func (e *Engine) stopModels() {
+	e.mu.Lock()
+	rs := make([]*runner, 0, len(e.models))
+	for k, r := range e.models {
+		rs = append(rs, r)
+		delete(e.models, k)
+	}
+	e.mu.Unlock()
+	for _, r := range rs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = r.do(ctx, func() {
+			if r.st.Learned > r.versionedLearned {
+				r.snapshot(ctx, "shutdown")
+			}
+		})
+		cancel()
+		r.cancel()
+		<-r.done
+		r.close()
+	}
+}
+
+func (e *Engine) runner(ns, name string) (*runner, error) {
+	e.mu.Lock()
+	r, ok := e.models[modelKey{ns, name}]
+	e.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: model %q does not exist", ErrNotFound, name)
+	}
+	return r, nil
+}
+
+// ModelInfo describes a deployed model.
+type ModelInfo struct {
+	Name           string
+	Spec           ModelSpec
+	Algorithm      string
+	State, Stage   string
+	CurrentVersion int64
+	CreatedAt      time.Time
+	Stats          ModelStats
+}
+
+// ModelStats are a model's live figures.
+type ModelStats struct {
+	InputOffset, LabelOffset int64 // next rows to process
+	InputEnd, LabelEnd       int64
+	Predicted, Learned       int64
+	Pending, Parked          int
+	DroppedRows, DroppedLab  int64
+	BadLabels                int64
+	RowsPerSec, LabelsPerSec float64
+	LabelJoinRate            float64 // learned / labels seen
+	LatencyP50, LatencyP99   float64 // seconds, ingest ack → output
+	Metrics                  map[string]float64
+	LastError                string
+	Paused                   bool
+}
+
+// GetModel returns a model's description and live figures.
+func (e *Engine) GetModel(ctx context.Context, ns, name string) (ModelInfo, error) {
+	m, err := e.reg.GetModel(ctx, ns, name)
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return ModelInfo{}, fmt.Errorf("%w: model %q does not exist", ErrNotFound, name)
+		}
+		return ModelInfo{}, err
+	}
+	info := ModelInfo{Name: m.Name, State: m.State, Stage: m.Stage, CurrentVersion: m.CurrentVersion, CreatedAt: m.CreatedAt}
+	_ = json.Unmarshal(m.Config, &info.Spec)
+	info.Spec.InitialState = nil
+	if r, err := e.runner(ns, name); err == nil {
+		r.mu.Lock()
+		info.Algorithm = r.learner.Algorithm()
+		r.mu.Unlock()
+		info.Stats = r.statsSnapshot(ctx)
+	}
+	return info, nil
+}
+
+func (r *runner) statsSnapshot(ctx context.Context) ModelStats {
+	var s ModelStats
+	_ = r.do(ctx, func() {
+		s.InputOffset, s.LabelOffset = r.st.InCursor, r.st.LabCursor
+		s.Predicted, s.Learned = r.st.Predicted, r.st.Learned
+		s.Pending, s.Parked = len(r.st.Pending), len(r.st.Parked)
+		s.DroppedRows, s.DroppedLab = r.st.DroppedRows, r.st.DroppedLabels
+		s.Metrics = map[string]float64{}
+		for n, m := range r.live {
+			s.Metrics[n] = m.Value()
+		}
+	})
+	t := r.ends()
+	s.InputEnd, s.LabelEnd = t.In, t.Lab
+	s.Paused = r.paused.Load()
+	if v, ok := r.lastErr.Load().(string); ok {
+		s.LastError = v
+	}
+	r.stats.mu.Lock()
+	s.RowsPerSec, s.LabelsPerSec, s.BadLabels = r.stats.rowsPerSec, r.stats.labelsPerSec, r.stats.badLabels
+	if r.stats.labelsSeen > 0 {
+		s.LabelJoinRate = float64(s.Learned) / float64(r.stats.labelsSeen)
+	}
+	lat := append([]float64(nil), r.stats.latencySamples...)
+	r.stats.mu.Unlock()
+	if len(lat) > 0 {
+		sort.Float64s(lat)
+		s.LatencyP50 = lat[len(lat)/2]
+		s.LatencyP99 = lat[min(len(lat)-1, int(math.Ceil(0.99*float64(len(lat))))-1)]
+	}
+	return s
+}
+
+// ListModels lists a namespace's models.
+func (e *Engine) ListModels(ctx context.Context, ns string) ([]ModelInfo, error) {
+	ms, err := e.reg.ListModels(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ModelInfo, 0, len(ms))
+	for _, m := range ms {
+		info, err := e.GetModel(ctx, ns, m.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// SetPaused pauses or resumes a model. A paused model neither predicts nor
+// learns; its inputs wait in the logs.
+func (e *Engine) SetPaused(ctx context.Context, ns, name string, paused bool) error {
+	r, err := e.runner(ns, name)
+	if err != nil {
+		return err
+	}
+	m, err := e.reg.GetModel(ctx, ns, name)
+	if err != nil {
+		return err
+	}
+	m.State = registry.StateRunning
+	if paused {
+		m.State = registry.StatePaused
+	}
+	if err := e.reg.UpdateModel(ctx, m); err != nil {
+		return err
+	}
+	r.paused.Store(paused)
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	r.logs.add("%s", map[bool]string{true: "paused", false: "resumed"}[paused])
+	return nil
+}
+
+// DeleteModel stops a model and deletes it, its versions and its logs.
+func (e *Engine) DeleteModel(ctx context.Context, ns, name string) error {
+	r, err := e.runner(ns, name)
+	if err == nil {
+		e.mu.Lock()
+		delete(e.models, modelKey{ns, name})
+		e.mu.Unlock()
+		r.cancel()
+		<-r.done
+		r.close()
+	}
+	if err := e.reg.DeleteModel(ctx, ns, name); err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return fmt.Errorf("%w: model %q does not exist", ErrNotFound, name)
+		}
+		return err
+	}
+	return errors.Join(e.broker.Delete(ctx, OutputTopic(ns, name)), e.broker.Delete(ctx, EvalTopic(ns, name)))
+}
+
+// Snapshot takes a version of the live model now.
+func (e *Engine) Snapshot(ctx context.Context, ns, name string) (registry.Version, error) {
+	r, err := e.runner(ns, name)
+	if err != nil {
+		return registry.Version{}, err
+	}
+	var v registry.Version
+	var serr error
+	if err := r.do(ctx, func() { v, serr = r.snapshot(ctx, "manual") }); err != nil {
+		return v, err
+	}
+	return v, serr
+}
+
+// Versions lists a model's versions (without snapshot bytes).
+func (e *Engine) Versions(ctx context.Context, ns, name string) ([]registry.Version, error) {
+	vs, err := e.reg.ListVersions(ctx, ns, name)
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil, fmt.Errorf("%w: model %q does not exist", ErrNotFound, name)
+	}
+	return vs, err
+}
+
+// Rollback makes the live model continue from a version's learner. The
+// input and label positions, pending rows and metrics stay where they are:
+// the model does not re-learn what it already saw. A new version (reason
+// "rollback", parent = the restored version) records the switch.
+func (e *Engine) Rollback(ctx context.Context, ns, name string, id int64) (registry.Version, error) {
+	r, err := e.runner(ns, name)
+	if err != nil {
+		return registry.Version{}, err
+	}
+	v, err := e.reg.GetVersion(ctx, ns, name, id)
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return registry.Version{}, fmt.Errorf("%w: model %q has no version %d", ErrNotFound, name, id)
+		}
+		return registry.Version{}, err
+	}
+	model, _, err := decodeSnapshot(v.Snapshot)
+	if err != nil {
+		return registry.Version{}, err
+	}
+	l, err := e.learners.Unmarshal(model)
+	if err != nil {
+		return registry.Version{}, err
+	}
+	var nv registry.Version
+	var serr error
+	err = r.do(ctx, func() {
+		r.mu.Lock()
+		r.learner = l
+		r.st.Version = id
+		r.mu.Unlock()
+		r.st.Ticks = r.st.Ticks[:0]
+		r.logs.add("rolled back to version %d", id)
+		nv, serr = r.snapshot(ctx, "rollback")
+	})
+	if err != nil {
+		return nv, err
+	}
+	return nv, serr
+}
+
+// VersionLearner returns the learner of one version, for predictions with
+// exactly that version.
+func (e *Engine) VersionLearner(ctx context.Context, ns, name string, id int64) (ml.Learner, *inputPlanInfo, error) {
+	v, err := e.reg.GetVersion(ctx, ns, name, id)
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return nil, nil, fmt.Errorf("%w: model %q has no version %d", ErrNotFound, name, id)
+		}
+		return nil, nil, err
+	}
+	model, _, err := decodeSnapshot(v.Snapshot)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := e.learners.Unmarshal(model)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := e.reg.GetModel(ctx, ns, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	var spec ModelSpec
+	_ = json.Unmarshal(m.Config, &spec)
+	return l, &inputPlanInfo{Numerical: spec.NumericalFields, Categorical: spec.CategoricalFields}, nil
+}
+
+// inputPlanInfo names a model's inputs.
+type inputPlanInfo struct {
+	Numerical, Categorical []string
+}
+
+// ReplayVersion restores version id's parent and replays the ticks that led
+// to id from the logs, returning the replayed learner's bytes and the
+// stored ones. Equal bytes prove the version is reproducible from the log.
+func (e *Engine) ReplayVersion(ctx context.Context, ns, name string, id int64) (replayed, stored []byte, err error) {
+	v, err := e.reg.GetVersion(ctx, ns, name, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var meta VersionMeta
+	_ = json.Unmarshal(v.Meta, &meta)
+	stored, st, err := decodeSnapshot(v.Snapshot)
+	if err != nil {
+		return nil, nil, err
+	}
+	if meta.Parent == 0 || meta.Reason == "rollback" {
+		return nil, nil, fmt.Errorf("%w: version %d has no parent to replay from", ErrInvalid, id)
+	}
+	m, err := e.reg.GetModel(ctx, ns, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	var spec ModelSpec
+	_ = json.Unmarshal(m.Config, &spec)
+	r, err := e.newRunner(ctx, ns, name, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.close()
+	pv, err := e.reg.GetVersion(ctx, ns, name, meta.Parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.restore(pv); err != nil {
+		return nil, nil, err
+	}
+	for _, t := range st.Ticks {
+		if err := r.step(ctx, t, false, nil); err != nil {
+			return nil, nil, err
+		}
+	}
+	replayed, err = ml.Marshal(r.learner)
+	return replayed, stored, err
+}
+
+// PredictRows predicts rows of a dataset's schema (raw columns; features
+// are computed from the current feature state) with the live model.
+func (e *Engine) PredictRows(ctx context.Context, ns, name string, rec arrow.RecordBatch) ([]ml.Prediction, int64, error) {
+	r, err := e.runner(ns, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	full, err := e.withFeatures(ctx, ns, r.spec.DatasetID, rec)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer full.Release()
+	out := make([]ml.Prediction, full.NumRows())
+	var version int64
+	for i := range out {
+		out[i], version = r.predictRow(full, i)
+	}
+	return out, version, nil
+}
+
+// ModelLogs returns the model's recent log lines.
+func (e *Engine) ModelLogs(ns, name string) (string, error) {
+	r, err := e.runner(ns, name)
+	if err != nil {
+		return "", err
+	}
+	return r.logs.text(), nil
+}
+
+// ReadOutputs reads a model's outputs from an offset.
+func (e *Engine) ReadOutputs(ctx context.Context, ns, name string, from int64, maxRows int) ([]arrow.RecordBatch, int64, error) {
+	r, err := e.runner(ns, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	if from < 0 || from > r.out.End() {
+		return nil, 0, fmt.Errorf("%w: offset %d is outside [0, %d]", ErrInvalid, from, r.out.End())
+	}
+	return r.out.Read(ctx, from, maxRows)
+}
+
+// OutputEnd returns the number of outputs a model has written.
+func (e *Engine) OutputEnd(ns, name string) (int64, error) {
+	r, err := e.runner(ns, name)
+	if err != nil {
+		return 0, err
+	}
+	return r.out.End(), nil
+}
+
+// EvalPoint is one point of a metric series: the metric over the window
+// ending at the Index-th learned sample (0-based).
+type EvalPoint struct {
+	Index int64
+	Value float64
+}
+
+// Evaluate computes a windowed metric over a model's labeled predictions,
+// from sample `from` on, at most limit points (limit <= 0: all).
+func (e *Engine) Evaluate(ctx context.Context, ns, name, metric string, window int, from int64, limit int) ([]EvalPoint, error) {
+	r, err := e.runner(ns, name)
+	if err != nil {
+		return nil, err
+	}
+	if window <= 0 {
+		window = DefaultMetricWindow
+	}
+	m, err := e.newMetric(metric, window)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	end := r.evals.End()
+	if from < 0 {
+		from = 0
+	}
+	// Warm the window with the samples before `from`.
+	start := max(0, from-int64(window))
+	var out []EvalPoint
+	for off := start; off < end; {
+		recs, next, err := r.evals.Read(ctx, off, 65536)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for _, rec := range recs {
+			score := rec.Column(2).(interface{ Value(int) float64 })
+			class := rec.Column(3).(interface{ Value(int) int64 })
+			label := rec.Column(4).(interface{ Value(int) float64 })
+			for i := 0; i < int(rec.NumRows()); i++ {
+				m.Update(score.Value(i), int(class.Value(i)), label.Value(i))
+				if off >= from && (limit <= 0 || len(out) < limit) {
+					out = append(out, EvalPoint{Index: off, Value: m.Value()})
+				}
+				off++
+			}
+			rec.Release()
+		}
+		off = next
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Promote points alias at a model and marks it prod (the previous target
+// goes back to dev). The alias serves predictions atomically: a request
+// sees either the old or the new model.
+func (e *Engine) Promote(ctx context.Context, ns, name, alias string) error {
+	if _, err := e.runner(ns, name); err != nil {
+		return err
+	}
+	if err := schema.ValidateModelName(alias); err != nil {
+		return fmt.Errorf("%w: alias: %v", ErrInvalid, err)
+	}
+	if old, err := e.reg.GetAlias(ctx, ns, alias); err == nil && old != name {
+		if m, err := e.reg.GetModel(ctx, ns, old); err == nil {
+			m.Stage = registry.StageDev
+			_ = e.reg.UpdateModel(ctx, m)
+		}
+	}
+	if err := e.reg.SetAlias(ctx, ns, alias, name); err != nil {
+		return err
+	}
+	e.aliases.Store(aliasKey{ns, alias}, name)
+	m, err := e.reg.GetModel(ctx, ns, name)
+	if err != nil {
+		return err
+	}
+	m.Stage = registry.StageProd
+	return e.reg.UpdateModel(ctx, m)
+}
+
+type aliasKey struct{ ns, alias string }
+
+// Resolve maps a model name or alias to a model name.
+func (e *Engine) Resolve(ctx context.Context, ns, nameOrAlias string) (string, error) {
+	if _, err := e.runner(ns, nameOrAlias); err == nil {
+		return nameOrAlias, nil
+	}
+	if v, ok := e.aliases.Load(aliasKey{ns, nameOrAlias}); ok {
+		return v.(string), nil
+	}
+	name, err := e.reg.GetAlias(ctx, ns, nameOrAlias)
+	if err != nil {
+		return "", fmt.Errorf("%w: no model or alias %q", ErrNotFound, nameOrAlias)
+	}
+	e.aliases.Store(aliasKey{ns, nameOrAlias}, name)
+	return name, nil
+}
