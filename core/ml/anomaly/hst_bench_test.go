@@ -7,7 +7,7 @@ import (
 )
 
 func BenchmarkHST(b *testing.B) {
-	xs, _, _ := benchStream(10000)
+	xs, _, _ := benchStream(benchRows())
 	b.ReportAllocs()
 	var p ml.Prediction
 	b.ResetTimer()

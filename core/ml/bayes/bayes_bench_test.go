@@ -21,12 +21,12 @@ func benchPrequential(b *testing.B, mk func() ml.Learner, xs []ml.Instance, ys [
 }
 
 func BenchmarkGaussianNB(b *testing.B) {
-	xs, cls, _ := benchStream(10000)
+	xs, cls, _ := benchStream(benchRows())
 	benchPrequential(b, func() ml.Learner { g, _ := NewGaussian(2, 10); return g }, xs, cls)
 }
 
 func BenchmarkMultinomialNB(b *testing.B) {
-	xs, cls, _ := benchStream(10000)
+	xs, cls, _ := benchStream(benchRows())
 	benchPrequential(b, func() ml.Learner {
 		m, _ := NewMultinomial(MultinomialParams{NClasses: 2, Alpha: 1}, 10)
 		return m

@@ -1,6 +1,20 @@
 package ensemble
 
-import "github.com/spate-ml/spate/core/ml"
+import (
+	"os"
+	"strconv"
+
+	"github.com/spate-ml/spate/core/ml"
+)
+
+// benchRows is the stream length of the benchmarks: SPATE_BENCH_ROWS, or
+// 10000.
+func benchRows() int {
+	if n, err := strconv.Atoi(os.Getenv("SPATE_BENCH_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return 10000
+}
 
 // benchStream is the stream bench/ml_learners.sh also feeds River: ten
 // uniform features from CPython's random.Random(7), a binary label and a

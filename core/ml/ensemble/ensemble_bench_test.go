@@ -9,7 +9,7 @@ import (
 
 func benchEnsemble(b *testing.B, name string) {
 	reg := registry()
-	xs, ys, _ := benchStream(10000)
+	xs, ys, _ := benchStream(benchRows())
 	spec := ml.Spec{NumNumeric: 10, NClasses: 2}
 	b.ReportAllocs()
 	var p ml.Prediction

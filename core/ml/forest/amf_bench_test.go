@@ -25,7 +25,7 @@ func benchPrequential(b *testing.B, mk func() ml.Learner, xs []ml.Instance, ys [
 }
 
 func BenchmarkAMFClassifier(b *testing.B) {
-	xs, cls, _ := benchStream(10000)
+	xs, cls, _ := benchStream(benchRows())
 	benchPrequential(b, func() ml.Learner {
 		p := DefaultClassifierParams()
 		p.NClasses, p.Seed = 2, 1
@@ -35,7 +35,7 @@ func BenchmarkAMFClassifier(b *testing.B) {
 }
 
 func BenchmarkAMFRegressor(b *testing.B) {
-	xs, _, reg := benchStream(10000)
+	xs, _, reg := benchStream(benchRows())
 	benchPrequential(b, func() ml.Learner {
 		p := DefaultRegressorParams()
 		p.Seed = 1

@@ -7,7 +7,7 @@ import (
 )
 
 func BenchmarkLogisticRegression(b *testing.B) {
-	xs, ys, _ := benchStream(10000)
+	xs, ys, _ := benchStream(benchRows())
 	b.ReportAllocs()
 	var p ml.Prediction
 	b.ResetTimer()
