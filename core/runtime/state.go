@@ -50,11 +50,11 @@ func newRunnerState(nCat int) *runnerState {
 // encoder writes the deterministic binary form of a snapshot.
 type encoder struct{ b []byte }
 
-func (e *encoder) u(v uint64)    { e.b = binary.AppendUvarint(e.b, v) }
-func (e *encoder) i(v int64)     { e.b = binary.AppendVarint(e.b, v) }
-func (e *encoder) f(v float64)   { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v)) }
+func (e *encoder) u(v uint64)     { e.b = binary.AppendUvarint(e.b, v) }
+func (e *encoder) i(v int64)      { e.b = binary.AppendVarint(e.b, v) }
+func (e *encoder) f(v float64)    { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v)) }
 func (e *encoder) bytes(p []byte) { e.u(uint64(len(p))); e.b = append(e.b, p...) }
-func (e *encoder) str(s string)  { e.u(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *encoder) str(s string)   { e.u(uint64(len(s))); e.b = append(e.b, s...) }
 
 type decoder struct {
 	b   []byte
