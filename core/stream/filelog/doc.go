@@ -53,13 +53,17 @@
 //
 // # Durability and recovery
 //
-// Appends are encoded outside any lock, then queued in offset order. A
-// single flusher per topic writes every queued frame with one writev, calls
-// fdatasync (fsync with SyncFull), publishes the new end and wakes the
-// Appends and Waits it covers. A new segment file and its directory entry are
-// synced before frames go into it. On open, the last segment is read frame
-// by frame; the first frame that is short, has a bad magic or checksum, or
-// breaks offset contiguity marks the end of the log, and the file is
-// truncated there. Acknowledged frames were synced, so only unacknowledged
+// Appends are encoded (and checksummed) by their callers, outside any lock,
+// then given offsets and queued in offset order. Per topic, a writer
+// goroutine takes everything queued, writes it with one writev and hands it
+// to a syncer goroutine, which calls fdatasync (fsync with SyncFull) once for
+// everything written so far, publishes the new end and wakes the Appends
+// and Waits it covers; the writer copies the next group while the disk
+// syncs the last. A sealed segment is synced before the next one is
+// created, and a new segment file and its directory entry are synced before
+// frames go into it, so only the last segment can have an unsynced tail. On
+// open, the last segment is read frame by frame; the first frame that is
+// short, has a bad magic or checksum, or breaks offset contiguity marks the
+// end of the log, and the file is truncated there. Acknowledged frames were synced, so only unacknowledged
 // bytes can be cut.
 package filelog

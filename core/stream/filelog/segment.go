@@ -34,9 +34,12 @@ type segment struct {
 	loaded bool
 	closed bool // the topic closed; do not open the file again
 	f      *os.File
-	size   int64 // bytes; for the active segment owned by the flusher
-	// lastIndexed is the position of the last index entry (flusher-owned).
+	// Owned by writeLoop while the segment is active: its size in bytes, the
+	// position of its last index entry, and every index entry written so
+	// far (published ones and those waiting for a sync), for the index file.
+	size        int64
 	lastIndexed int64
+	widx        []indexEntry
 }
 
 func segName(base int64) string { return fmt.Sprintf("%020d.seg", base) }

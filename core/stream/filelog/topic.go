@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 
@@ -51,13 +52,18 @@ type topic struct {
 
 	// Write side.
 	wmu      sync.Mutex
-	wake     *sync.Cond // signals the flusher
+	wake     *sync.Cond // signals writeLoop
 	reserved int64      // offset the next Append gets
-	cur      *group     // frames waiting for the flusher
+	cur      *group     // frames waiting for writeLoop
 	closing  bool
 	werr     error // sticky: after a failed write or sync the topic refuses appends
-	flushed  chan struct{}
-	active   *segment // flusher-owned
+
+	// Owned by writeLoop.
+	active  *segment
+	written int64 // offset after the last written row
+
+	syncq   chan written  // writeLoop to syncLoop
+	flushed chan struct{} // closed when syncLoop is done
 
 	// Read side.
 	mu      sync.RWMutex
@@ -151,6 +157,7 @@ func openTopic(name, dir string, schema *arrow.Schema, o Options) (*topic, error
 		indexInterval: o.IndexInterval,
 		notify:        make(chan struct{}),
 		flushed:       make(chan struct{}),
+		syncq:         make(chan written, 64),
 		handles:       make(map[*handle]struct{}),
 	}
 	t.wake = sync.NewCond(&t.wmu)
@@ -166,7 +173,10 @@ func openTopic(name, dir string, schema *arrow.Schema, o Options) (*topic, error
 	t.active = active
 	t.end = end
 	t.reserved = end
-	go t.flusher()
+	t.written = end
+	active.widx = slices.Clone(active.index)
+	go t.writeLoop()
+	go t.syncLoop()
 	return t, nil
 }
 
@@ -223,8 +233,8 @@ func (g *group) wait() error {
 	return g.err
 }
 
-// enqueue encodes rec, gives it the next offsets and queues it for the
-// flusher. It does not wait for the disk.
+// enqueue encodes rec, gives it the next offsets and queues it for
+// writeLoop. It does not wait for the disk.
 func (t *topic) enqueue(ctx context.Context, h *handle, rec arrow.RecordBatch) (int64, *group, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
@@ -277,9 +287,24 @@ func (t *topic) enqueue(ctx context.Context, h *handle, rec arrow.RecordBatch) (
 	return first, g, nil
 }
 
-// flusher writes and syncs queued groups until the topic closes.
-func (t *topic) flusher() {
-	defer close(t.flushed)
+// written is a group the writer has put into the segment files, waiting
+// for the syncer.
+type written struct {
+	g     *group
+	parts []part // one per segment the group went into, in order
+	end   int64  // offset after the group's last row
+}
+
+// part is the frames of a group in one segment.
+type part struct {
+	s   *segment
+	idx []indexEntry // index entries for those frames
+}
+
+// writeLoop writes queued groups into the segment files and hands them to
+// syncLoop, so that the next group is copied while the disk syncs the last.
+func (t *topic) writeLoop() {
+	defer close(t.syncq)
 	for {
 		t.wmu.Lock()
 		for t.cur == nil && !t.closing {
@@ -292,60 +317,96 @@ func (t *topic) flusher() {
 		if g == nil {
 			return
 		}
+		var w written
+		var err error
 		if failed != nil {
-			g.err = fmt.Errorf("log failed earlier: %w", failed)
-		} else if err := t.flush(g.frames); err != nil {
-			t.log.Error("write failed; the topic refuses appends until reopened", "err", err)
-			g.err = err
-			t.wmu.Lock()
-			t.werr = err
-			t.wmu.Unlock()
+			err = fmt.Errorf("log failed earlier: %w", failed)
+		} else if w, err = t.writeGroup(g); err != nil {
+			t.fail(err)
 		}
 		for _, fb := range g.frames {
 			t.bufs.Put(fb)
 		}
 		g.frames = nil
-		close(g.done)
+		if err != nil {
+			g.err = err
+			close(g.done)
+			continue
+		}
+		t.syncq <- w
 	}
 }
 
-// flush writes frames (in offset order) to the active segment, rolling
-// segments when full, syncs, and publishes the new end.
-func (t *topic) flush(frames []*frameBuf) error {
-	for len(frames) > 0 {
-		s := t.active
-		n, size := 0, s.size
-		for n < len(frames) && (size == segHeaderSize || size+int64(len(frames[n].b)) <= t.segmentSize) {
-			size += int64(len(frames[n].b))
-			n++
+// syncLoop makes written groups durable, publishes them and acknowledges
+// their appends. One sync covers every group written before it.
+func (t *topic) syncLoop() {
+	defer close(t.flushed)
+	var failed error
+	var ready []written
+	for w := range t.syncq {
+		ready = append(ready[:0], w)
+	drain:
+		for {
+			select {
+			case w, ok := <-t.syncq:
+				if !ok {
+					break drain
+				}
+				ready = append(ready, w)
+			default:
+				break drain
+			}
 		}
-		if n == 0 {
-			if err := t.roll(); err != nil {
+		if failed == nil {
+			if err := t.syncSegments(ready); err != nil {
+				failed = err
+				t.fail(err)
+			}
+		}
+		if failed == nil {
+			t.mu.Lock()
+			for _, w := range ready {
+				for _, p := range w.parts {
+					p.s.index = append(p.s.index, p.idx...)
+				}
+			}
+			t.end = ready[len(ready)-1].end
+			close(t.notify)
+			t.notify = make(chan struct{})
+			t.mu.Unlock()
+		}
+		for _, w := range ready {
+			if failed != nil {
+				w.g.err = failed
+			}
+			close(w.g.done)
+		}
+		clear(ready)
+	}
+}
+
+// syncSegments syncs every segment the groups went into.
+func (t *topic) syncSegments(ws []written) error {
+	if t.sync == SyncNone {
+		return nil
+	}
+	var done []*segment
+	for _, w := range ws {
+		for _, p := range w.parts {
+			if slices.Contains(done, p.s) {
+				continue
+			}
+			done = append(done, p.s)
+			if err := syncFile(p.s, t.sync); err != nil {
 				return err
 			}
-			continue
 		}
-		if err := t.write(s, frames[:n]); err != nil {
-			return err
-		}
-		frames = frames[n:]
 	}
 	return nil
 }
 
-// write appends frames to s with writev, syncs and publishes them.
-func (t *topic) write(s *segment, frames []*frameBuf) error {
-	iov := make([][]byte, 0, min(len(frames), 1024))
-	for i := 0; i < len(frames); {
-		iov = iov[:0]
-		for ; i < len(frames) && len(iov) < 1024; i++ {
-			iov = append(iov, frames[i].b)
-		}
-		if err := writevAll(s.f, iov); err != nil {
-			return fmt.Errorf("write segment %s: %w", s.path, err)
-		}
-	}
-	switch t.sync {
+func syncFile(s *segment, mode SyncMode) error {
+	switch mode {
 	case SyncData:
 		if err := unix.Fdatasync(int(s.f.Fd())); err != nil {
 			return fmt.Errorf("fdatasync segment %s: %w", s.path, err)
@@ -355,25 +416,74 @@ func (t *topic) write(s *segment, frames []*frameBuf) error {
 			return fmt.Errorf("fsync segment %s: %w", s.path, err)
 		}
 	}
-	pos := s.size
-	var added []indexEntry
-	var rows int64
-	for _, fb := range frames {
-		if s.lastIndexed < 0 || pos-s.lastIndexed >= t.indexInterval {
-			added = append(added, indexEntry{off: fb.first, pos: pos})
-			s.lastIndexed = pos
-		}
-		pos += int64(len(fb.b))
-		rows += fb.rows
-	}
-	s.size = pos
-	t.mu.Lock()
-	s.index = append(s.index, added...)
-	t.end += rows
-	close(t.notify)
-	t.notify = make(chan struct{})
-	t.mu.Unlock()
 	return nil
+}
+
+// fail makes the topic refuse appends after a write or sync error: after a
+// failed sync the kernel may have dropped the dirty pages, so nothing
+// written since the last good sync can be acknowledged.
+func (t *topic) fail(err error) {
+	t.log.Error("write failed; the topic refuses appends until reopened", "err", err)
+	t.wmu.Lock()
+	if t.werr == nil {
+		t.werr = err
+	}
+	t.wmu.Unlock()
+}
+
+// writeGroup writes a group's frames (in offset order) to the active
+// segment, rolling segments when full.
+func (t *topic) writeGroup(g *group) (written, error) {
+	w := written{g: g}
+	frames := g.frames
+	for len(frames) > 0 {
+		s := t.active
+		n, size := 0, s.size
+		for n < len(frames) && (size == segHeaderSize || size+int64(len(frames[n].b)) <= t.segmentSize) {
+			size += int64(len(frames[n].b))
+			n++
+		}
+		if n == 0 {
+			if err := t.roll(); err != nil {
+				return w, err
+			}
+			continue
+		}
+		idx, err := t.writeFrames(s, frames[:n])
+		if err != nil {
+			return w, err
+		}
+		w.parts = append(w.parts, part{s: s, idx: idx})
+		frames = frames[n:]
+	}
+	w.end = t.written
+	return w, nil
+}
+
+// writeFrames appends frames to s with writev and returns their index
+// entries.
+func (t *topic) writeFrames(s *segment, frames []*frameBuf) ([]indexEntry, error) {
+	iov := make([][]byte, 0, min(len(frames), 1024))
+	for i := 0; i < len(frames); {
+		iov = iov[:0]
+		for ; i < len(frames) && len(iov) < 1024; i++ {
+			iov = append(iov, frames[i].b)
+		}
+		if err := writevAll(s.f, iov); err != nil {
+			return nil, fmt.Errorf("write segment %s: %w", s.path, err)
+		}
+	}
+	var idx []indexEntry
+	for _, fb := range frames {
+		if s.lastIndexed < 0 || s.size-s.lastIndexed >= t.indexInterval {
+			idx = append(idx, indexEntry{off: fb.first, pos: s.size})
+			s.lastIndexed = s.size
+		}
+		s.size += int64(len(fb.b))
+		t.written = fb.first + fb.rows
+	}
+	s.widx = append(s.widx, idx...)
+	return idx, nil
 }
 
 // writevAll writes every byte of iov at the file's position.
@@ -403,19 +513,21 @@ func writevAll(f *os.File, iov [][]byte) error {
 	return nil
 }
 
-// roll seals the active segment and starts a new one at the durable end.
+// roll seals the active segment and starts a new one at the written end.
+// The sealed segment is synced first, so a segment that is not the last
+// never has an unsynced tail and recovery only needs to scan the last one.
 func (t *topic) roll() error {
 	old := t.active
-	t.mu.RLock()
-	base := t.end
-	idx := old.index
-	t.mu.RUnlock()
-	if len(idx) > 0 {
-		if err := writeIndexFile(idxPath(old.path), idx); err != nil {
+	if err := syncFile(old, t.sync); err != nil {
+		return err
+	}
+	if len(old.widx) > 0 {
+		if err := writeIndexFile(idxPath(old.path), old.widx); err != nil {
 			t.log.Warn("could not write segment index; it will be rebuilt", "segment", old.path, "err", err)
 		}
 	}
-	s, err := createSegment(t.dir, base, t.sync != SyncNone)
+	old.widx = nil
+	s, err := createSegment(t.dir, t.written, t.sync != SyncNone)
 	if err != nil {
 		return err
 	}
@@ -426,8 +538,8 @@ func (t *topic) roll() error {
 	return nil
 }
 
-// close stops the flusher after it has written every queued frame, then
-// closes the files and every handle.
+// close stops writeLoop and syncLoop after every queued frame is durable,
+// then closes the files and every handle.
 func (t *topic) close() error {
 	t.wmu.Lock()
 	t.closing = true
