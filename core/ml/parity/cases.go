@@ -96,6 +96,7 @@ func TreeCases(suite string, rows int) []Case {
 	}
 	cases := htcCases("", streams)
 	cases = append(cases, hatCases(suite, rows)...)
+	cases = append(cases, htrCases(suite, rows)...)
 	for i := range cases {
 		cases[i].Name = suite + "/" + cases[i].Name
 	}
@@ -137,6 +138,35 @@ func hatCases(suite string, rows int) []Case {
 					"grace_period", 100, "delta", 1e-5),
 				Goal:              classGoal,
 				AccuracyTolerance: hatAccuracyPP,
+			})
+		}
+	}
+	return out
+}
+
+// htrCases compares HoeffdingTreeRegressor predictions value by value.
+func htrCases(suite string, rows int) []Case {
+	type rs struct {
+		dataset string
+		rows    int
+		grace   int
+	}
+	streams := []rs{{"trump_approval", 1001, 50}, {"chick_weights", 578, 50}, {"friedman", 3000, 100}}
+	if suite != "ci" {
+		streams = []rs{{"trump_approval", 1001, 200}, {"chick_weights", 578, 200}, {"friedman", rows, 200}}
+	}
+	var out []Case
+	for _, s := range streams {
+		for _, lm := range []string{"mean", "model", "adaptive"} {
+			out = append(out, Case{
+				Name:        fmt.Sprintf("HTR/%s/%s", s.dataset, lm),
+				Dataset:     s.dataset,
+				Rows:        s.rows,
+				Algorithm:   "HoeffdingTreeRegressor",
+				Params:      params("leaf_pred_method", lm, "grace_period", s.grace),
+				RiverModel:  "HoeffdingTreeRegressor",
+				RiverParams: riverParams("leaf_prediction", lm, "grace_period", s.grace),
+				Goal:        regressorGoal,
 			})
 		}
 	}

@@ -65,7 +65,9 @@ type Result struct {
 	MaxProbaDiff float64 // classification: largest |p_go - p_river| over rows and classes
 	GoCorrect    int     // classification: prequential hits
 	RiverCorrect int
-	MaxRelDiff   float64 // regression: largest |go - river| / max(1, |river|)
+	MaxRelDiff   float64 // regression: largest |go - river| / max(1, |river|); +Inf when only one is NaN
+	GoMAE        float64 // regression: prequential mean absolute error
+	RiverMAE     float64
 	FirstDiff    int     // first row whose class (or value beyond 1e-9 relative) differs; -1 if none
 	RiverSeconds float64 // time in River's predict+learn calls
 	GoSeconds    float64 // time in the Go learner's Predict+Learn calls
@@ -257,7 +259,15 @@ func Replay(reg *ml.Registry, c Case, tracePath string) (Result, error) {
 	for i, r := range rows {
 		p := preds[i]
 		if h.Task != "classification" {
+			res.GoMAE += math.Abs(p.Score-r.y) / float64(len(rows))
+			res.RiverMAE += math.Abs(r.pred-r.y) / float64(len(rows))
 			d := math.Abs(p.Score-r.pred) / math.Max(1, math.Abs(r.pred))
+			switch {
+			case math.IsNaN(p.Score) && math.IsNaN(r.pred), p.Score == r.pred:
+				d = 0
+			case math.IsNaN(d):
+				d = math.Inf(1)
+			}
 			if d > res.MaxRelDiff {
 				res.MaxRelDiff = d
 			}
@@ -306,7 +316,7 @@ func allZero(v []float64) bool {
 func WriteTable(w io.Writer, results []Result) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-44s %7s %9s %10s %8s %8s %11s %11s %4s\n",
-		"case", "rows", "same%", "maxΔp/rel", "acc_go", "acc_rv", "go/s", "river/s", "ok")
+		"case", "rows", "same%", "maxΔp/rel", "acc|mae", "(river)", "go/s", "river/s", "ok")
 	var errs []error
 	for _, r := range results {
 		ok := "yes"
@@ -315,8 +325,8 @@ func WriteTable(w io.Writer, results []Result) error {
 		}
 		goRate, rvRate := rate(r.Rows, r.GoSeconds), rate(r.Rows, r.RiverSeconds)
 		if r.Task == "regression" {
-			fmt.Fprintf(&b, "%-44s %7d %9s %10.2g %8s %8s %11.0f %11.0f %4s\n",
-				r.Case.Name, r.Rows, "-", r.MaxRelDiff, "-", "-", goRate, rvRate, ok)
+			fmt.Fprintf(&b, "%-44s %7d %9s %10.2g %8.4g %8.4g %11.0f %11.0f %4s\n",
+				r.Case.Name, r.Rows, "-", r.MaxRelDiff, r.GoMAE, r.RiverMAE, goRate, rvRate, ok)
 			continue
 		}
 		fmt.Fprintf(&b, "%-44s %7d %9.3f %10.2g %8.4f %8.4f %11.0f %11.0f %4s\n",

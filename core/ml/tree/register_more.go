@@ -30,4 +30,25 @@ func registerMore(r *ml.Registry) {
 			return t, nil
 		},
 	})
+	r.Add("HoeffdingTreeRegressor", ml.Entry{
+		Kind: ml.Regressor,
+		New: func(params json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
+			p := DefaultRegressorParams()
+			if err := decodeParams(params, &p); err != nil {
+				return nil, fmt.Errorf("HoeffdingTreeRegressor: %w", err)
+			}
+			t, err := NewHoeffdingTreeRegressor(p, spec)
+			if err != nil {
+				return nil, fmt.Errorf("HoeffdingTreeRegressor: %w", err)
+			}
+			return t, nil
+		},
+		Decode: func(data []byte) (ml.Learner, error) {
+			t, err := decodeHTR(data)
+			if err != nil {
+				return nil, fmt.Errorf("HoeffdingTreeRegressor: %w", err)
+			}
+			return t, nil
+		},
+	})
 }

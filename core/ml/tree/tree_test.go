@@ -380,3 +380,96 @@ func TestAdaptiveTreeFollowsDrift(t *testing.T) {
 		t.Fatalf("accuracy after the drift %d/2000", hits)
 	}
 }
+
+// TestRegressorLearnsAndRoundTrips checks every leaf method: the tree
+// beats the running-mean baseline, encodes deterministically, restores an
+// identical learner, and clones independently.
+func TestRegressorLearnsAndRoundTrips(t *testing.T) {
+	for _, lm := range []string{"mean", "model", "adaptive"} {
+		t.Run(lm, func(t *testing.T) {
+			spec := ml.Spec{NumNumeric: 3, NumCateg: 1}
+			params := `{"leaf_pred_method":"` + lm + `","grace_period":50}`
+			a := build(t, "HoeffdingTreeRegressor", params, spec)
+			b := build(t, "HoeffdingTreeRegressor", params, spec)
+			rng := rand.New(rand.NewPCG(11, 12))
+			gen := func(x *ml.Instance) float64 {
+				x.Numeric = []float64{rng.Float64(), rng.Float64(), rng.Float64()}
+				x.Categ = []int64{int64(rng.IntN(3))}
+				y := 4 * x.Numeric[0]
+				if x.Numeric[1] > 0.5 {
+					y += 3
+				}
+				if x.Categ[0] == 1 {
+					y -= 2
+				}
+				return y + 0.1*rng.NormFloat64()
+			}
+			var x ml.Instance
+			var p ml.Prediction
+			var errTree, errMean, mean float64
+			const n = 8000
+			for i := range n {
+				y := gen(&x)
+				a.Predict(x, &p)
+				if i >= n/2 {
+					errTree += math.Abs(p.Score - y)
+					errMean += math.Abs(mean - y)
+				}
+				mean += (y - mean) / float64(i+1)
+				a.Learn(x, y)
+				b.Learn(x, y)
+			}
+			if errTree > 0.5*errMean {
+				t.Fatalf("tree MAE %.3f vs mean baseline %.3f", errTree/(n/2), errMean/(n/2))
+			}
+			if st := a.(*HoeffdingTreeRegressor).Stats(); st.Branches == 0 {
+				t.Fatalf("no split: %+v", st)
+			}
+			ea, _ := a.MarshalBinary()
+			eb, _ := b.MarshalBinary()
+			if !bytes.Equal(ea, eb) {
+				t.Fatal("same stream, different encodings")
+			}
+			full, _ := ml.Marshal(a)
+			c, err := newRegistry().Unmarshal(full)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := a.Clone()
+			var pa, pc ml.Prediction
+			for range 1000 {
+				y := gen(&x)
+				a.Predict(x, &pa)
+				c.Predict(x, &pc)
+				if pa.Score != pc.Score {
+					t.Fatal("decoded learner predicts differently")
+				}
+				a.Learn(x, y)
+				c.Learn(x, y)
+			}
+			ea, _ = a.MarshalBinary()
+			ec, _ := c.MarshalBinary()
+			ed, _ := d.MarshalBinary()
+			if !bytes.Equal(ea, ec) || bytes.Equal(ea, ed) {
+				t.Fatal("decoded learner diverged, or clone followed the original")
+			}
+			for cut := 1; cut < len(full); cut += max(1, len(full)/40) {
+				if _, err := newRegistry().Unmarshal(full[:cut]); err == nil {
+					t.Fatalf("truncated at %d: want error", cut)
+				}
+			}
+		})
+	}
+}
+
+func TestRoundDigitsMatchesPython(t *testing.T) {
+	// Python: round(x, 1) for these values.
+	for _, tc := range [][2]float64{{0.25, 0.2}, {0.35, 0.3}, {2.675, 2.7}, {-0.05, -0.1}, {1.45, 1.4}, {123.456, 123.5}} {
+		if g := roundDigits(tc[0], 1); g != tc[1] {
+			t.Errorf("round(%v, 1) = %v, Python %v", tc[0], g, tc[1])
+		}
+	}
+	if a := testing.AllocsPerRun(100, func() { roundDigits(0.123456, 1) }); a != 0 {
+		t.Errorf("roundDigits allocates %v times", a)
+	}
+}
