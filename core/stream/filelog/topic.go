@@ -191,7 +191,8 @@ func (t *topic) encode(rec arrow.RecordBatch) (*frameBuf, error) {
 	if fb == nil {
 		fb = &frameBuf{}
 	}
-	fb.b = append(fb.b[:0], make([]byte, frameHeaderSize)...)
+	var zero [frameHeaderSize]byte
+	fb.b = append(fb.b[:0], zero[:]...)
 	w := appendWriter{fb}
 	if _, err := p.WritePayload(w); err != nil {
 		t.bufs.Put(fb)

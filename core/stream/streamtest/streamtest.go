@@ -144,6 +144,7 @@ func Run(t *testing.T, open OpenFunc, opts ...Option) {
 		{"RoundTrip", testRoundTrip},
 		{"ReadBounds", testReadBounds},
 		{"EmptyBatch", testEmptyBatch},
+		{"SlicedBatch", testSlicedBatch},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ConcurrentReaders", testConcurrentReaders},
 		{"Wait", testWait},
@@ -311,6 +312,33 @@ func testEmptyBatch(t *testing.T, open OpenFunc) {
 		t.Fatalf("append after empty: first %d, want 3", first)
 	}
 	checkRows(t, readAll(t, ctx, l, 0, 100), 0, 0)
+}
+
+// testSlicedBatch appends zero-copy slices of a larger batch: the log must
+// store the slice's rows only.
+func testSlicedBatch(t *testing.T, open OpenFunc) {
+	ctx := ctxT(t)
+	b := open(t)
+	defer b.Close()
+	l := openLog(t, ctx, b, "suite.sliced")
+	big := Batch(0, 100, 0)
+	defer big.Release()
+	for _, r := range [][2]int64{{0, 10}, {10, 11}, {11, 57}, {57, 100}} {
+		part := big.NewSlice(r[0], r[1])
+		first, err := l.Append(ctx, part)
+		part.Release()
+		if err != nil {
+			t.Fatalf("append slice %v: %v", r, err)
+		}
+		if first != r[0] {
+			t.Fatalf("append slice %v: first %d", r, first)
+		}
+	}
+	got := readAll(t, ctx, l, 0, 1000)
+	if len(got) != 100 {
+		t.Fatalf("read %d rows, want 100", len(got))
+	}
+	checkRows(t, got, 0, 0)
 }
 
 func testConcurrentAppends(t *testing.T, open OpenFunc) {
