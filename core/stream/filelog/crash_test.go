@@ -123,7 +123,9 @@ func TestCrashRecovery(t *testing.T) {
 		return
 	}
 	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill timing seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
 	var acks []ack
 	const rounds = 6
 	for round := 1; round <= rounds; round++ {
