@@ -4,8 +4,17 @@ import (
 	"math"
 )
 
+// mnode holds a node's links and scalar statistics in one cache line.
+type mnode struct {
+	parent, left, right, feature int32
+	threshold, time              float64
+	weight, logWeight            float64
+	nSamples                     int64
+	mean                         float64 // regressors: running mean of the targets
+}
+
 // mondrianTree is one tree of an aggregated Mondrian forest, stored as
-// parallel node arrays (index 0 is the first node created; root may move
+// a node array (index 0 is the first node created; root may move
 // when a split happens above it). A node is a leaf when left[i] < 0.
 //
 // Features are addressed by position. A NaN input is a missing feature: it
@@ -26,14 +35,9 @@ type mondrianTree struct {
 	root      int32
 	rng       *pyRand
 
-	parent, left, right []int32
-	feature             []int32
-	threshold, time     []float64
-	weight, logWeight   []float64
-	nSamples            []int64
-	counts              []float64 // classifiers: nClasses per node, by class index of first appearance
-	mean                []float64 // regressors: running mean of the targets
-	rmin, rmax          []float64 // nFeat per node
+	nodes  []mnode
+	counts []float64 // classifiers: nClasses per node, by class index of first appearance
+	ranges []float64 // 2*nFeat per node: min and max of each feature, interleaved
 
 	ext []float64 // scratch: cumulative range extensions
 }
@@ -50,26 +54,16 @@ func newMondrianTree(classifier bool, nFeat, nClasses int, step float64, useAgg 
 
 // newNode appends an empty leaf.
 func (t *mondrianTree) newNode(parent int32, time float64) int32 {
-	i := int32(len(t.parent))
-	t.parent = append(t.parent, parent)
-	t.left = append(t.left, -1)
-	t.right = append(t.right, -1)
-	t.feature = append(t.feature, -1)
-	t.threshold = append(t.threshold, 0)
-	t.time = append(t.time, time)
-	t.weight = append(t.weight, 0)
-	t.logWeight = append(t.logWeight, 0)
-	t.nSamples = append(t.nSamples, 0)
+	i := int32(len(t.nodes))
+	t.nodes = append(t.nodes, mnode{parent: parent, left: -1, right: -1, feature: -1, time: time})
 	if t.classifier {
 		for k := 0; k < t.nClasses; k++ {
 			t.counts = append(t.counts, 0)
 		}
-	} else {
-		t.mean = append(t.mean, 0)
 	}
-	for k := 0; k < t.nFeat; k++ {
-		t.rmin = append(t.rmin, math.NaN())
-		t.rmax = append(t.rmax, math.NaN())
+	nan := math.NaN()
+	for k := 0; k < 2*t.nFeat; k++ {
+		t.ranges = append(t.ranges, nan)
 	}
 	return i
 }
@@ -77,80 +71,79 @@ func (t *mondrianTree) newNode(parent int32, time float64) int32 {
 // replant copies the statistics of node src into dst (River's
 // replant(copy_all=True)).
 func (t *mondrianTree) replant(dst, src int32) {
-	t.weight[dst] = t.weight[src]
-	t.logWeight[dst] = t.logWeight[src]
-	t.nSamples[dst] = t.nSamples[src]
+	d, o := &t.nodes[dst], &t.nodes[src]
+	d.weight, d.logWeight, d.nSamples, d.mean = o.weight, o.logWeight, o.nSamples, o.mean
 	if t.classifier {
 		k := t.nClasses
 		copy(t.counts[int(dst)*k:int(dst+1)*k], t.counts[int(src)*k:int(src+1)*k])
-	} else {
-		t.mean[dst] = t.mean[src]
 	}
-	d := t.nFeat
-	copy(t.rmin[int(dst)*d:int(dst+1)*d], t.rmin[int(src)*d:int(src+1)*d])
-	copy(t.rmax[int(dst)*d:int(dst+1)*d], t.rmax[int(src)*d:int(src+1)*d])
+	r := 2 * t.nFeat
+	copy(t.ranges[int(dst)*r:int(dst+1)*r], t.ranges[int(src)*r:int(src+1)*r])
 }
 
-func (t *mondrianTree) isLeaf(i int32) bool { return t.left[i] < 0 }
+func (t *mondrianTree) isLeaf(i int32) bool { return t.nodes[i].left < 0 }
 
 // nodeScore is the Dirichlet-smoothed probability of class index c at node i
 // when nSeen classes have been seen.
 func (t *mondrianTree) nodeScore(i int32, c int, nSeen int) float64 {
-	return (t.counts[int(i)*t.nClasses+c] + t.dirichlet) / (float64(t.nSamples[i]) + t.dirichlet*float64(nSeen))
+	return (t.counts[int(i)*t.nClasses+c] + t.dirichlet) / (float64(t.nodes[i].nSamples) + t.dirichlet*float64(nSeen))
+}
+
+func (t *mondrianTree) box(i int32) []float64 {
+	r := 2 * t.nFeat
+	return t.ranges[int(i)*r : int(i+1)*r : int(i+1)*r]
 }
 
 // updateDownwards adds x (and its label) to node i.
 func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, nSeen int, doUpdateWeight bool) {
-	d := t.nFeat
-	mn := t.rmin[int(i)*d : int(i+1)*d]
-	mx := t.rmax[int(i)*d : int(i+1)*d]
-	if t.nSamples[i] == 0 {
-		copy(mn, x)
-		copy(mx, x)
+	b := t.box(i)
+	n := &t.nodes[i]
+	if n.nSamples == 0 {
+		for f, v := range x {
+			b[2*f], b[2*f+1] = v, v
+		}
 	} else {
 		for f, v := range x {
 			if v != v { // missing
 				continue
 			}
-			cur := mn[f]
+			cur := b[2*f]
 			if cur != cur {
-				mn[f], mx[f] = v, v
+				b[2*f], b[2*f+1] = v, v
 			} else if v < cur {
-				mn[f] = v
-			} else if v > mx[f] {
-				mx[f] = v
+				b[2*f] = v
+			} else if v > b[2*f+1] {
+				b[2*f+1] = v
 			}
 		}
 	}
-	t.nSamples[i]++
+	n.nSamples++
 	if t.classifier {
 		if doUpdateWeight && t.useAggregation {
-			t.weight[i] += t.step * math.Log(t.nodeScore(i, yi, nSeen))
+			n.weight += t.step * math.Log(t.nodeScore(i, yi, nSeen))
 		}
 		t.counts[int(i)*t.nClasses+yi]++
 		return
 	}
 	if doUpdateWeight && t.useAggregation {
-		r := t.mean[i] - y
-		t.weight[i] -= t.step * (r * r / 2)
+		r := n.mean - y
+		n.weight -= t.step * (r * r / 2)
 	}
-	t.mean[i] += (1.0 / float64(t.nSamples[i])) * (y - t.mean[i])
+	n.mean += (1.0 / float64(n.nSamples)) * (y - n.mean)
 }
 
 // extensionSum is the total distance from x to the bounding box of node i.
 func (t *mondrianTree) extensionSum(i int32, x []float64) float64 {
-	d := t.nFeat
-	mn := t.rmin[int(i)*d : int(i+1)*d]
-	mx := t.rmax[int(i)*d : int(i+1)*d]
+	b := t.box(i)
 	sum := 0.0
 	for f, v := range x {
-		lo := mn[f]
+		lo := b[2*f]
 		if v != v || lo != lo {
 			continue
 		}
 		if v < lo {
 			sum += lo - v
-		} else if hi := mx[f]; v > hi {
+		} else if hi := b[2*f+1]; v > hi {
 			sum += v - hi
 		}
 	}
@@ -161,21 +154,19 @@ func (t *mondrianTree) extensionSum(i int32, x []float64) float64 {
 // extension, in feature order (River sorts the feature names; Spate's
 // positions play that role).
 func (t *mondrianTree) pickFeature(i int32, x []float64) int {
-	d := t.nFeat
-	mn := t.rmin[int(i)*d : int(i+1)*d]
-	mx := t.rmax[int(i)*d : int(i+1)*d]
+	b := t.box(i)
 	t.ext = t.ext[:0]
 	feats := make([]int, 0, 4)
 	acc := 0.0
 	for f, v := range x {
-		lo := mn[f]
+		lo := b[2*f]
 		if v != v || lo != lo {
 			continue
 		}
 		var e float64
 		if v < lo {
 			e = lo - v
-		} else if hi := mx[f]; v > hi {
+		} else if hi := b[2*f+1]; v > hi {
 			e = v - hi
 		} else {
 			continue
@@ -193,28 +184,28 @@ func (t *mondrianTree) pickFeature(i int32, x []float64) int {
 // to the other side.
 func (t *mondrianTree) split(i int32, splitTime, threshold float64, feature int, isRight bool) {
 	if !t.isLeaf(i) {
-		oldL, oldR := t.left[i], t.right[i]
+		oldL, oldR := t.nodes[i].left, t.nodes[i].right
 		moved := t.newNode(i, splitTime)
 		leaf := t.newNode(i, splitTime)
-		t.feature[moved] = t.feature[i]
-		t.threshold[moved] = t.threshold[i]
+		t.nodes[moved].feature = t.nodes[i].feature
+		t.nodes[moved].threshold = t.nodes[i].threshold
 		t.replant(moved, i)
-		t.left[moved], t.right[moved] = oldL, oldR
-		t.parent[oldL], t.parent[oldR] = moved, moved
-		t.feature[i] = int32(feature)
-		t.threshold[i] = threshold
+		t.nodes[moved].left, t.nodes[moved].right = oldL, oldR
+		t.nodes[oldL].parent, t.nodes[oldR].parent = moved, moved
+		t.nodes[i].feature = int32(feature)
+		t.nodes[i].threshold = threshold
 		if isRight {
-			t.left[i], t.right[i] = moved, leaf
+			t.nodes[i].left, t.nodes[i].right = moved, leaf
 		} else {
-			t.left[i], t.right[i] = leaf, moved
+			t.nodes[i].left, t.nodes[i].right = leaf, moved
 		}
 		return
 	}
 	l := t.newNode(i, splitTime)
 	r := t.newNode(i, splitTime)
-	t.feature[i] = int32(feature)
-	t.threshold[i] = threshold
-	t.left[i], t.right[i] = l, r
+	t.nodes[i].feature = int32(feature)
+	t.nodes[i].threshold = threshold
+	t.nodes[i].left, t.nodes[i].right = l, r
 	if isRight {
 		t.replant(l, i)
 	} else {
@@ -224,18 +215,18 @@ func (t *mondrianTree) split(i int32, splitTime, threshold float64, feature int,
 
 // next returns the child of branch i that x goes to.
 func (t *mondrianTree) next(i int32, x []float64) int32 {
-	v := x[t.feature[i]]
+	n := &t.nodes[i]
+	v := x[n.feature]
 	if v != v {
-		l, r := t.left[i], t.right[i]
-		if t.weight[l] < t.weight[r] {
-			return r
+		if t.nodes[n.left].weight < t.nodes[n.right].weight {
+			return n.right
 		}
-		return l
+		return n.left
 	}
-	if v <= t.threshold[i] {
-		return t.left[i]
+	if v <= n.threshold {
+		return n.left
 	}
-	return t.right[i]
+	return n.right
 }
 
 // learn runs the downward then the upward procedure for one sample. yi is
@@ -259,13 +250,13 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) in
 		splitTime := 0.0
 		check := true
 		if t.classifier && !t.splitPure {
-			check = float64(t.nSamples[cur]) != t.counts[int(cur)*t.nClasses+yi]
+			check = float64(t.nodes[cur].nSamples) != t.counts[int(cur)*t.nClasses+yi]
 		}
 		if check {
 			if sum := t.extensionSum(cur, x); sum > 0 {
 				r := t.rng.random()
-				cand := t.time[cur] + (-math.Log(1-r))/sum
-				if t.isLeaf(cur) || cand < t.time[t.left[cur]] {
+				cand := t.nodes[cur].time + (-math.Log(1-r))/sum
+				if t.isLeaf(cur) || cand < t.nodes[t.nodes[cur].left].time {
 					splitTime = cand
 				}
 			}
@@ -273,7 +264,8 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) in
 		if splitTime > 0 {
 			f := t.pickFeature(cur, x)
 			xf := x[f]
-			lo, hi := t.rmin[int(cur)*t.nFeat+f], t.rmax[int(cur)*t.nFeat+f]
+			b := t.box(cur)
+			lo, hi := b[2*f], b[2*f+1]
 			isRight := xf > hi
 			var thr float64
 			if isRight {
@@ -283,9 +275,9 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) in
 			}
 			t.split(cur, splitTime, thr, f, isRight)
 			t.updateDownwards(cur, x, yi, y, nSeen, true)
-			leaf := t.left[cur]
+			leaf := t.nodes[cur].left
 			if isRight {
-				leaf = t.right[cur]
+				leaf = t.nodes[cur].right
 			}
 			t.updateDownwards(leaf, x, yi, y, nSeen, false)
 			return leaf
@@ -300,25 +292,33 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) in
 
 const logHalf = -math.Ln2
 
+// logSum2Exp is log((exp(a)+exp(b))/2) computed as River does. When the
+// terms are more than 40 apart, exp of their difference is below 2^-54, so
+// adding log1p of it to a sum of magnitude >= 1 cannot change the sum: the
+// shortcut returns the bits the full formula would.
 func logSum2Exp(a, b float64) float64 {
-	if a > b {
-		return a + logHalf + math.Log1p(math.Exp(b-a))
+	if a < b {
+		a, b = b, a
 	}
-	return b + logHalf + math.Log1p(math.Exp(a-b))
+	s := a + logHalf
+	if a-b > 40 && (s >= 1 || s <= -1) {
+		return s
+	}
+	return s + math.Log1p(math.Exp(b-a))
 }
 
 func (t *mondrianTree) goUpwards(i int32) {
 	for {
-		if t.isLeaf(i) {
-			t.logWeight[i] = t.weight[i]
+		n := &t.nodes[i]
+		if n.left < 0 {
+			n.logWeight = n.weight
 		} else {
-			t.logWeight[i] = logSum2Exp(t.weight[i], t.logWeight[t.left[i]]+t.logWeight[t.right[i]])
+			n.logWeight = logSum2Exp(n.weight, t.nodes[n.left].logWeight+t.nodes[n.right].logWeight)
 		}
-		p := t.parent[i]
-		if p < 0 {
+		if n.parent < 0 {
 			return
 		}
-		i = p
+		i = n.parent
 	}
 }
 
@@ -339,8 +339,9 @@ func (t *mondrianTree) addProba(x []float64, nSeen int, div float64, out, scratc
 		s[c] = t.nodeScore(leaf, c, nSeen)
 	}
 	if t.useAggregation {
-		for i := t.parent[leaf]; i >= 0; i = t.parent[i] {
-			half := 0.5 * math.Exp(t.weight[i]-t.logWeight[i])
+		for i := t.nodes[leaf].parent; i >= 0; i = t.nodes[i].parent {
+			n := &t.nodes[i]
+			half := 0.5 * math.Exp(n.weight-n.logWeight)
 			comp := 1.0 - half
 			for c := range s {
 				s[c] = half*t.nodeScore(i, c, nSeen) + comp*s[c]
@@ -365,13 +366,14 @@ func (t *mondrianTree) addProba(x []float64, nSeen int, div float64, out, scratc
 // predictValue is the tree's regression prediction for x.
 func (t *mondrianTree) predictValue(x []float64) float64 {
 	leaf := t.findLeaf(x)
-	pred := t.mean[leaf]
+	pred := t.nodes[leaf].mean
 	if !t.useAggregation {
 		return pred
 	}
-	for i := t.parent[leaf]; i >= 0; i = t.parent[i] {
-		half := 0.5 * math.Exp(t.weight[i]-t.logWeight[i])
-		pred = half*t.mean[i] + (1.0-half)*pred
+	for i := t.nodes[leaf].parent; i >= 0; i = t.nodes[i].parent {
+		n := &t.nodes[i]
+		half := 0.5 * math.Exp(n.weight-n.logWeight)
+		pred = half*n.mean + (1.0-half)*pred
 	}
 	return pred
 }
@@ -380,19 +382,9 @@ func (t *mondrianTree) clone() *mondrianTree {
 	c := *t
 	r := *t.rng
 	c.rng = &r
-	c.parent = append([]int32(nil), t.parent...)
-	c.left = append([]int32(nil), t.left...)
-	c.right = append([]int32(nil), t.right...)
-	c.feature = append([]int32(nil), t.feature...)
-	c.threshold = append([]float64(nil), t.threshold...)
-	c.time = append([]float64(nil), t.time...)
-	c.weight = append([]float64(nil), t.weight...)
-	c.logWeight = append([]float64(nil), t.logWeight...)
-	c.nSamples = append([]int64(nil), t.nSamples...)
+	c.nodes = append([]mnode(nil), t.nodes...)
 	c.counts = append([]float64(nil), t.counts...)
-	c.mean = append([]float64(nil), t.mean...)
-	c.rmin = append([]float64(nil), t.rmin...)
-	c.rmax = append([]float64(nil), t.rmax...)
+	c.ranges = append([]float64(nil), t.ranges...)
 	c.ext = nil
 	return &c
 }
@@ -401,33 +393,32 @@ func (t *mondrianTree) encode(e *encoder) {
 	e.varint(t.iteration)
 	e.varint(int64(t.root))
 	t.rng.encode(e)
-	n := len(t.parent)
-	e.uvarint(uint64(n))
-	for i := 0; i < n; i++ {
-		e.varint(int64(t.parent[i]))
-		e.varint(int64(t.left[i]))
-		e.varint(int64(t.right[i]))
-		e.varint(int64(t.feature[i]))
-		e.f64(t.threshold[i])
-		e.f64(t.time[i])
-		e.f64(t.weight[i])
-		e.f64(t.logWeight[i])
-		e.varint(t.nSamples[i])
+	e.uvarint(uint64(len(t.nodes)))
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		e.varint(int64(n.parent))
+		e.varint(int64(n.left))
+		e.varint(int64(n.right))
+		e.varint(int64(n.feature))
+		e.f64(n.threshold)
+		e.f64(n.time)
+		e.f64(n.weight)
+		e.f64(n.logWeight)
+		e.varint(n.nSamples)
 	}
 	if t.classifier {
 		for _, v := range t.counts {
 			e.f64(v)
 		}
 	} else {
-		for _, v := range t.mean {
-			e.f64(v)
+		for i := range t.nodes {
+			e.f64(t.nodes[i].mean)
 		}
 	}
-	for _, v := range t.rmin {
-		e.f64(v)
-	}
-	for _, v := range t.rmax {
-		e.f64(v)
+	for side := 0; side < 2; side++ {
+		for k := side; k < len(t.ranges); k += 2 {
+			e.f64(t.ranges[k])
+		}
 	}
 }
 
@@ -438,25 +429,18 @@ func (t *mondrianTree) decodeInto(d *decoder) {
 	t.root = int32(d.varint())
 	t.rng = decodePyRand(d)
 	n := d.count(8 * 5)
-	t.parent = make([]int32, n)
-	t.left = make([]int32, n)
-	t.right = make([]int32, n)
-	t.feature = make([]int32, n)
-	t.threshold = make([]float64, n)
-	t.time = make([]float64, n)
-	t.weight = make([]float64, n)
-	t.logWeight = make([]float64, n)
-	t.nSamples = make([]int64, n)
-	for i := 0; i < n; i++ {
-		t.parent[i] = int32(d.varint())
-		t.left[i] = int32(d.varint())
-		t.right[i] = int32(d.varint())
-		t.feature[i] = int32(d.varint())
-		t.threshold[i] = d.f64()
-		t.time[i] = d.f64()
-		t.weight[i] = d.f64()
-		t.logWeight[i] = d.f64()
-		t.nSamples[i] = d.varint()
+	t.nodes = make([]mnode, n)
+	for i := range t.nodes {
+		nd := &t.nodes[i]
+		nd.parent = int32(d.varint())
+		nd.left = int32(d.varint())
+		nd.right = int32(d.varint())
+		nd.feature = int32(d.varint())
+		nd.threshold = d.f64()
+		nd.time = d.f64()
+		nd.weight = d.f64()
+		nd.logWeight = d.f64()
+		nd.nSamples = d.varint()
 	}
 	readN := func(m int) []float64 {
 		if d.err != nil || m < 0 || m > len(d.b)/8 {
@@ -472,12 +456,18 @@ func (t *mondrianTree) decodeInto(d *decoder) {
 	if t.classifier {
 		t.counts = readN(n * t.nClasses)
 	} else {
-		t.mean = readN(n)
+		for i, v := range readN(n) {
+			t.nodes[i].mean = v
+		}
 	}
-	t.rmin = readN(n * t.nFeat)
-	t.rmax = readN(n * t.nFeat)
+	mins := readN(n * t.nFeat)
+	maxs := readN(n * t.nFeat)
 	if d.err != nil {
 		return
+	}
+	t.ranges = make([]float64, 2*n*t.nFeat)
+	for k := range mins {
+		t.ranges[2*k], t.ranges[2*k+1] = mins[k], maxs[k]
 	}
 	// Structural sanity: every link points inside the arrays.
 	bad := func(v int32, allowNeg bool) bool { return v >= int32(n) || (v < 0 && !(allowNeg && v == -1)) }
@@ -485,8 +475,9 @@ func (t *mondrianTree) decodeInto(d *decoder) {
 		d.err = errTruncated
 		return
 	}
-	for i := 0; i < n; i++ {
-		if bad(t.parent[i], true) || bad(t.left[i], true) || bad(t.right[i], true) || (t.left[i] >= 0 && (t.right[i] < 0 || t.feature[i] < 0 || int(t.feature[i]) >= t.nFeat)) {
+	for i := range t.nodes {
+		nd := &t.nodes[i]
+		if bad(nd.parent, true) || bad(nd.left, true) || bad(nd.right, true) || (nd.left >= 0 && (nd.right < 0 || nd.feature < 0 || int(nd.feature) >= t.nFeat)) {
 			d.err = errTruncated
 			return
 		}
