@@ -12,14 +12,17 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"golang.org/x/sys/unix"
 
 	"github.com/spate-ml/spate/core/stream"
 )
 
 // Broker is the embedded, durable stream.Broker: one directory per topic
-// under Options.Dir. Only one Broker may use a directory at a time.
+// under Options.Dir. A lock file keeps a second Broker, in this process or
+// another, out of a directory in use.
 type Broker struct {
 	opts Options
+	lock *os.File // holds an exclusive flock on Dir/LOCK
 
 	mu     sync.Mutex
 	topics map[string]*topic
@@ -39,8 +42,13 @@ func Open(opts Options) (*Broker, error) {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("filelog: open %s: %w", o.Dir, err)
 	}
+	lock, err := lockDir(o.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("filelog: open %s: %w", o.Dir, err)
+	}
 	ents, err := os.ReadDir(o.Dir)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("filelog: open %s: %w", o.Dir, err)
 	}
 	for _, e := range ents {
@@ -48,11 +56,30 @@ func Open(opts Options) (*Broker, error) {
 			p := filepath.Join(o.Dir, e.Name())
 			o.Logger.Info("removing unfinished topic directory", "dir", p)
 			if err := os.RemoveAll(p); err != nil {
+				lock.Close()
 				return nil, fmt.Errorf("filelog: open %s: %w", o.Dir, err)
 			}
 		}
 	}
-	return &Broker{opts: o, topics: make(map[string]*topic)}, nil
+	return &Broker{opts: o, lock: lock, topics: make(map[string]*topic)}, nil
+}
+
+// lockDir takes an exclusive lock on dir so that a second broker, in this
+// process or another, cannot write the same files. The kernel drops the lock
+// when the process dies.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, errors.New("directory is in use by another broker")
+		}
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	return f, nil
 }
 
 // Dir returns the directory the broker keeps its topics in.
@@ -165,6 +192,10 @@ func (b *Broker) Close() error {
 		}
 	}
 	b.topics = nil
+	// Closing the file drops the flock.
+	if err := b.lock.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("filelog: unlock %s: %w", b.opts.Dir, err))
+	}
 	return errors.Join(errs...)
 }
 

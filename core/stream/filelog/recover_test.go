@@ -346,3 +346,25 @@ func TestOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestDirectoryLock(t *testing.T) {
+	dir := t.TempDir()
+	b1, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b2, err := Open(Options{Dir: dir}); err == nil {
+		b2.Close()
+		t.Fatal("a second broker opened a directory in use")
+	} else if !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second open: %v", err)
+	}
+	if err := b1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b3, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("open after close: %v", err)
+	}
+	b3.Close()
+}
