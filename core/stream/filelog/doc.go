@@ -8,7 +8,7 @@
 //
 // # Layout
 //
-//	<dir>/LOCK                          flock held by the open Broker
+//	<dir>/.lock                         flock held by the open Broker
 //	<dir>/<topic>/schema.arrow          the topic's schema as an Arrow IPC stream
 //	<dir>/<topic>/<base>.seg            segments; <base> is the offset of the
 //	                                    segment's first row, 20 decimal digits
