@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"context"
+	"errors"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -19,14 +21,31 @@ func (s rawSource) Read(ctx context.Context, from int64, maxRows int) ([]arrow.R
 }
 func (s rawSource) Wait(ctx context.Context, from int64) error { return s.log.Wait(ctx, from) }
 
-// modelInput returns the input source of a dataset for models and the
-// fields of its batches (raw columns, then materialized features).
-func (e *Engine) modelInput(ctx context.Context, ns, id string) (inputSource, []schema.Field, error) {
+// modelInput returns the input source of a dataset for a model that reads
+// the named fields, and the fields of its batches (raw columns, then the
+// materialized features).
+func (e *Engine) modelInput(ctx context.Context, ns, id string, need []string) (inputSource, []schema.Field, error) {
 	h, err := e.handle(ctx, ns, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	return rawSource{h.log}, h.meta.Schema.Fields, nil
+	fields := h.meta.Schema.Fields
+	var want []string
+	run := e.featureRunOf(ns, id)
+	if run != nil {
+		for _, n := range need {
+			if h.meta.Schema.Index(n) < 0 && slices.ContainsFunc(run.fields, func(f schema.Field) bool { return f.Name == n }) {
+				want = append(want, n)
+			}
+		}
+		if len(want) > 0 {
+			fields = append(slices.Clone(fields), run.fields...)
+		}
+	}
+	if len(want) == 0 {
+		return rawSource{h.log}, fields, nil
+	}
+	return &featureSource{e: e, ns: ns, id: id, raw: h.log, want: want}, fields, nil
 }
 
 // withFeatures conforms raw rows to a dataset's schema and appends the
@@ -41,5 +60,21 @@ func (e *Engine) withFeatures(ctx context.Context, ns, id string, rec arrow.Reco
 	if err != nil {
 		return nil, wrapInvalid(id, err)
 	}
-	return conformed, nil
+	run := e.featureRunOf(ns, id)
+	if run == nil {
+		return conformed, nil
+	}
+	pk, ok := any(run.mat).(peeker)
+	if !ok {
+		conformed.Release()
+		return nil, errors.New("synchronous feature computation is not available in this build")
+	}
+	feats, err := pk.Peek(conformed)
+	if err != nil {
+		conformed.Release()
+		return nil, wrapInvalid(id, err)
+	}
+	defer feats.Release()
+	defer conformed.Release()
+	return hstack(conformed, feats), nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -90,7 +91,8 @@ func (e *Engine) Deploy(ctx context.Context, ns, name string, spec ModelSpec) er
 // learner, opening its logs.
 func (e *Engine) newRunner(ctx context.Context, ns, name string, spec ModelSpec) (*runner, error) {
 	spec.withDefaults()
-	in, fields, err := e.modelInput(ctx, ns, spec.DatasetID)
+	need := append(append(slices.Clone(spec.NumericalFields), spec.CategoricalFields...), spec.TimeField)
+	in, fields, err := e.modelInput(ctx, ns, spec.DatasetID, need)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -108,6 +110,7 @@ type env struct {
 	t   *testing.T
 	dir string
 	reg registry.Store
+	br  *filelog.Broker
 	e   *runtime.Engine
 }
 
@@ -122,7 +125,8 @@ func open(t *testing.T, dir string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := runtime.New(runtime.Options{Registry: reg, Broker: br, Learners: testLearners{},
+	e, err := runtime.New(runtime.Options{Registry: reg, Broker: br, Learners: testLearners{}, CheckpointDir: filepath.Join(dir, "checkpoints"),
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Metrics: func(name string, w int) (runtime.Metric, error) {
 			if name != "WindowedAccuracy" {
 				return nil, fmt.Errorf("unknown metric %q", name)
@@ -135,7 +139,7 @@ func open(t *testing.T, dir string) *env {
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	en := &env{t: t, dir: dir, reg: reg, e: e}
+	en := &env{t: t, dir: dir, reg: reg, br: br, e: e}
 	t.Cleanup(en.close)
 	return en
 }
@@ -145,6 +149,7 @@ func (en *env) close() {
 		return
 	}
 	en.e.Close()
+	en.br.Close()
 	en.reg.Close()
 	en.e = nil
 }

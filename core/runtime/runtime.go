@@ -41,6 +41,9 @@ type Options struct {
 	Kinds func(algorithm string) ml.Kind
 	// Metrics builds windowed metrics by name (required for metrics).
 	Metrics MetricFactory
+	// CheckpointDir keeps feature materializer checkpoints (required to
+	// materialize features).
+	CheckpointDir string
 }
 
 // Engine runs datasets (and, as the platform grows, features and models) for
@@ -58,6 +61,10 @@ type Engine struct {
 	datasets map[dsKey]*datasetHandle
 	models   map[modelKey]*runner
 	aliases  sync.Map // aliasKey → model name
+
+	featMu      sync.Mutex // serializes feature definition changes
+	feat        featureState
+	checkpoints *checkpointStore
 }
 
 type dsKey struct{ ns, id string }
@@ -68,6 +75,8 @@ type datasetHandle struct {
 	meta     registry.Dataset
 	log      stream.Log
 	decoders sync.Pool
+
+	resume sync.WaitGroup // feature resumption started when the handle opened
 
 	ackMu sync.Mutex
 	acks  [256]ackMark // ring of recent appends: end offset → ack time
@@ -115,13 +124,30 @@ func New(o Options) (*Engine, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{reg: o.Registry, broker: o.Broker, log: o.Logger, learners: o.Learners, kinds: o.Kinds, metrics: o.Metrics,
-		datasets: map[dsKey]*datasetHandle{}, models: map[modelKey]*runner{}}, nil
+		datasets: map[dsKey]*datasetHandle{}, models: map[modelKey]*runner{},
+		feat: featureState{runs: map[dsKey]*featureRun{}}, checkpoints: &checkpointStore{dir: o.CheckpointDir}}, nil
 }
 
 // Close closes the logs the engine opened. It does not close the registry
 // or the broker.
 func (e *Engine) Close() error {
 	e.stopModels()
+	e.mu.Lock()
+	hs := make([]*datasetHandle, 0, len(e.datasets))
+	for _, h := range e.datasets {
+		hs = append(hs, h)
+	}
+	e.mu.Unlock()
+	for _, h := range hs {
+		h.resume.Wait()
+	}
+	e.feat.mu.Lock()
+	runs := e.feat.runs
+	e.feat.runs = map[dsKey]*featureRun{}
+	e.feat.mu.Unlock()
+	for _, r := range runs {
+		r.stop()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var errs []error
@@ -196,6 +222,14 @@ func (e *Engine) handle(ctx context.Context, ns, id string) (*datasetHandle, err
 	h = &datasetHandle{meta: meta, log: l}
 	h.decoders.New = func() any { return sch.NewJSONDecoder() }
 	e.datasets[k] = h
+	h.resume.Add(1)
+	go func() {
+		// Resume materializing this dataset's features, if it has any.
+		defer h.resume.Done()
+		if err := e.resumeFeatures(context.Background(), ns, id); err != nil {
+			e.log.Error("cannot resume features", "namespace", ns, "dataset", id, "err", err)
+		}
+	}()
 	return h, nil
 }
 
