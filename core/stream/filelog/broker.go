@@ -22,7 +22,7 @@ import (
 // another, out of a directory in use.
 type Broker struct {
 	opts Options
-	lock *os.File // holds an exclusive flock on Dir/LOCK
+	lock *os.File // holds an exclusive flock on Dir/.lock
 
 	mu     sync.Mutex
 	topics map[string]*topic
