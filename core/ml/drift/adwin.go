@@ -204,7 +204,7 @@ func (a *ADWIN) insert(x, v float64) {
 	a.compressBuckets()
 }
 
-func bucketSize(row int) float64 { return math.Pow(2, float64(row)) }
+func bucketSize(row int) float64 { return float64(uint64(1) << uint(row)) }
 
 func (a *ADWIN) compressBuckets() {
 	for idx := 0; idx < len(a.rows); idx++ {
@@ -272,6 +272,9 @@ func (a *ADWIN) detectChange() bool {
 			exit := false
 			n0, n1 := 0.0, a.width
 			u0, u1 := 0.0, a.total
+			// The window is fixed during one scan: compute its terms once.
+			deltaPrime := math.Log(2 * math.Log(a.width) / a.cfg.Delta)
+			varW := a.variance / a.width
 			for idx := len(a.rows) - 1; idx >= 0 && !exit; idx-- {
 				r := &a.rows[idx]
 				size := bucketSize(idx)
@@ -286,7 +289,7 @@ func (a *ADWIN) detectChange() bool {
 					}
 					deltaMean := u0/n0 - u1/n1
 					if n1 >= float64(a.cfg.MinWindowLength) && n0 >= float64(a.cfg.MinWindowLength) &&
-						a.evaluateCut(n0, n1, deltaMean) {
+						a.evaluateCut(n0, n1, deltaMean, deltaPrime, varW) {
 						reduce = true
 						change = true
 						if a.width > 0 {
@@ -306,11 +309,10 @@ func (a *ADWIN) detectChange() bool {
 	return change
 }
 
-func (a *ADWIN) evaluateCut(n0, n1, deltaMean float64) bool {
-	deltaPrime := math.Log(2 * math.Log(a.width) / a.cfg.Delta)
+func (a *ADWIN) evaluateCut(n0, n1, deltaMean, deltaPrime, varW float64) bool {
 	mwl := float64(a.cfg.MinWindowLength)
 	mRecip := 1.0/(n0-mwl+1) + 1.0/(n1-mwl+1)
-	eps := math.Sqrt(2*mRecip*(a.variance/a.width)*deltaPrime) + 2.0/3.0*deltaPrime*mRecip
+	eps := math.Sqrt(2*mRecip*varW*deltaPrime) + 2.0/3.0*deltaPrime*mRecip
 	return math.Abs(deltaMean) > eps
 }
 

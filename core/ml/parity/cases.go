@@ -97,6 +97,7 @@ func TreeCases(suite string, rows int) []Case {
 	cases := htcCases("", streams)
 	cases = append(cases, hatCases(suite, rows)...)
 	cases = append(cases, htrCases(suite, rows)...)
+	cases = append(cases, fraudCases(suite, rows)...)
 	for i := range cases {
 		cases[i].Name = suite + "/" + cases[i].Name
 	}
@@ -171,4 +172,54 @@ func htrCases(suite string, rows int) []Case {
 		}
 	}
 	return out
+}
+
+// fraudCases run the fraud example's model (TurboML defaults: gini, mc) on
+// the bundled fraud generator: at its 5% fraud rate, and at 0.5% where
+// River's default max_share_to_split (0.99) keeps the tree from ever
+// splitting; max_share_to_split=1.0 is the setting that lets it grow, and
+// both sides must agree either way.
+func fraudCases(suite string, rows int) []Case {
+	n := 4000
+	if suite != "ci" {
+		n = rows
+	}
+	var out []Case
+	for _, fc := range []struct {
+		name  string
+		rate  string
+		share float64
+	}{{"5pct", "0.05", 0.99}, {"0.5pct", "0.005", 0.99}, {"0.5pct_share1", "0.005", 1.0}} {
+		out = append(out, Case{
+			Name:       "HTC/fraud_" + fc.name + "/gini/mc",
+			Dataset:    fraudPrefix + fc.rate,
+			Rows:       n,
+			Algorithm:  "HoeffdingTreeClassifier",
+			Params:     params("n_classes", 2, "max_share_to_split", fc.share),
+			RiverModel: "HoeffdingTreeClassifier",
+			RiverParams: riverParams("split_criterion", "gini", "leaf_prediction", "mc",
+				"max_share_to_split", fc.share),
+			NClasses: 2,
+			Goal:     classGoal,
+		})
+	}
+	return out
+}
+
+// SpeedCases run each tree on the same Go-generated stream of 10 numeric
+// features (rows rows), with TurboML's defaults, to compare throughput and
+// model size with River.
+func SpeedCases(rows int) []Case {
+	return []Case{
+		{Name: "speed/HTC/gini/mc", Dataset: synthPrefix + "1", Rows: rows, Algorithm: "HoeffdingTreeClassifier",
+			Params: params("n_classes", 2), RiverModel: "HoeffdingTreeClassifier",
+			RiverParams: riverParams("split_criterion", "gini", "leaf_prediction", "mc"), NClasses: 2, Goal: classGoal},
+		{Name: "speed/HTC/info_gain/nba", Dataset: synthPrefix + "1", Rows: rows, Algorithm: "HoeffdingTreeClassifier",
+			Params: params("n_classes", 2, "split_method", "info_gain", "leaf_pred_method", "nba"), RiverModel: "HoeffdingTreeClassifier",
+			RiverParams: riverParams("split_criterion", "info_gain", "leaf_prediction", "nba"), NClasses: 2, Goal: classGoal},
+		{Name: "speed/HAT/info_gain/nba", Dataset: synthPrefix + "1", Rows: rows, Algorithm: "HoeffdingAdaptiveTreeClassifier",
+			Params: params("n_classes", 2, "split_method", "info_gain", "leaf_pred_method", "nba", "seed", 1), RiverModel: "HoeffdingAdaptiveTreeClassifier",
+			RiverParams: riverParams("split_criterion", "info_gain", "leaf_prediction", "nba", "seed", 1), NClasses: 2,
+			Goal: classGoal, AccuracyTolerance: hatAccuracyPP},
+	}
 }

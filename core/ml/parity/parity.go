@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/tree"
 )
 
 //go:embed river_stream.py
@@ -41,7 +42,7 @@ var riverScript []byte
 // Case is one (dataset, learner, configuration) comparison.
 type Case struct {
 	Name        string          `json:"name"`
-	Dataset     string          `json:"dataset"` // a key of DATASETS in river_stream.py, or "csv:<path>"
+	Dataset     string          `json:"dataset"` // a key of DATASETS in river_stream.py, "csv:<path>", or "fraud:<rate>" (core/fraud)
 	Rows        int             `json:"rows"`
 	RiverModel  string          `json:"river_model"`            // a key of MODELS in river_stream.py
 	RiverParams map[string]any  `json:"river_params,omitempty"` // River keyword arguments
@@ -71,6 +72,9 @@ type Result struct {
 	FirstDiff    int     // first row whose class (or value beyond 1e-9 relative) differs; -1 if none
 	RiverSeconds float64 // time in River's predict+learn calls
 	GoSeconds    float64 // time in the Go learner's Predict+Learn calls
+	GoBytes      int     // size of the Go learner's encoding after the run
+	RiverBytes   int     // River's estimate of its model's size (river.tree.utils.calculate_object_size)
+	GoBranches   int     // branches of the Go tree after the run (-1: not a tree)
 }
 
 // SameShare is the share of rows with an identical predicted class.
@@ -116,6 +120,10 @@ func GenerateTraces(ctx context.Context, python, dir string, cases []Case) error
 	script := filepath.Join(dir, "river_stream.py")
 	if err := os.WriteFile(script, riverScript, 0o644); err != nil {
 		return fmt.Errorf("write parity script: %w", err)
+	}
+	cases, err := prepareGoDatasets(dir, cases)
+	if err != nil {
+		return err
 	}
 	spec, err := json.Marshal(cases)
 	if err != nil {
@@ -168,6 +176,7 @@ type header struct {
 	NClasses     int     `json:"n_classes"`
 	Rows         int     `json:"rows"`
 	RiverSeconds float64 `json:"river_seconds"`
+	RiverBytes   int     `json:"river_model_bytes"`
 }
 
 type traceRow struct {
@@ -247,15 +256,32 @@ func Replay(reg *ml.Registry, c Case, tracePath string) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("case %s: build %s: %w", c.Name, c.Algorithm, err)
 	}
-	res := Result{Case: c, Task: h.Task, Rows: len(rows), FirstDiff: -1, RiverSeconds: h.RiverSeconds}
+	res := Result{Case: c, Task: h.Task, Rows: len(rows), FirstDiff: -1, RiverSeconds: h.RiverSeconds, RiverBytes: h.RiverBytes}
 	preds := make([]ml.Prediction, len(rows))
-	start := time.Now()
 	for i := range rows {
 		l.Predict(rows[i].x, &preds[i])
 		preds[i].Proba = append([]float64(nil), preds[i].Proba...)
 		l.Learn(rows[i].x, rows[i].y)
 	}
+	// Time a second, fresh learner on the same rows without recording.
+	timed, err := reg.New(c.Algorithm, c.Params, spec, nil)
+	if err != nil {
+		return Result{}, fmt.Errorf("case %s: build %s: %w", c.Name, c.Algorithm, err)
+	}
+	var p ml.Prediction
+	start := time.Now()
+	for i := range rows {
+		timed.Predict(rows[i].x, &p)
+		timed.Learn(rows[i].x, rows[i].y)
+	}
 	res.GoSeconds = time.Since(start).Seconds()
+	if b, err := l.MarshalBinary(); err == nil {
+		res.GoBytes = len(b)
+	}
+	res.GoBranches = -1
+	if st, ok := l.(interface{ Stats() tree.Stats }); ok {
+		res.GoBranches = st.Stats().Branches
+	}
 	for i, r := range rows {
 		p := preds[i]
 		if h.Task != "classification" {

@@ -73,6 +73,14 @@ func TestTreeParityCI(t *testing.T) {
 			split++
 		}
 	}
+	for _, r := range res {
+		switch {
+		case strings.Contains(r.Case.Name, "fraud_0.5pct/") && r.GoBranches != 0:
+			t.Errorf("%s: %d branches; River's max_share_to_split trap should keep the tree a single leaf", r.Case.Name, r.GoBranches)
+		case strings.Contains(r.Case.Name, "fraud_0.5pct_share1/") && r.GoBranches == 0:
+			t.Errorf("%s: no branch with max_share_to_split=1", r.Case.Name)
+		}
+	}
 	if split != len(TreeCases("ci", 0)) {
 		t.Fatalf("cases missing: %v", caseNames(TreeCases("ci", 0)))
 	}

@@ -36,6 +36,7 @@ try:
     import river
     from river import datasets, tree
     from river.datasets import synth
+    from river.tree.utils import calculate_object_size
 except ImportError as exc:  # pragma: no cover - reported to the Go side
     sys.exit(f"river is required for the parity harness (pip install river==0.26.1): {exc}")
 
@@ -181,6 +182,7 @@ def run_case(case: dict, out_dir: str) -> dict:
         "rows": len(rows),
         "river_seconds": spent,
         "river_version": river.__version__,
+        "river_model_bytes": calculate_object_size(model),
     }
     with open(path, "w") as f:
         f.write(json.dumps(header) + "\n")

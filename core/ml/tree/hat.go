@@ -38,6 +38,11 @@ type HoeffdingAdaptiveTreeClassifier struct {
 	hatVotes       []float64
 	wrapForSplit   func(*node)
 	leafPredBuffer []float64
+
+	// Within one Learn call every branch on the path asks the same leaf for
+	// its prediction before that leaf changes; it is computed once.
+	cacheLeaf *node
+	cachePred int
 }
 
 // NewHoeffdingAdaptiveTreeClassifier builds an empty tree.
@@ -105,7 +110,9 @@ func (t *HoeffdingAdaptiveTreeClassifier) Learn(x ml.Instance, y float64) {
 		t.root = t.newAdaLeaf(0)
 		t.nActive = 1
 	}
+	t.cacheLeaf = nil
 	t.learnNode(t.root, x, c, 1, nil, -1)
+	t.cacheLeaf = nil
 	if math.Mod(t.weightSeen, float64(t.cfg.memPeriod)) == 0 {
 		t.estimateModelSize()
 	}
@@ -142,9 +149,9 @@ func (t *HoeffdingAdaptiveTreeClassifier) learnLeaf(n *node, x ml.Instance, c in
 			w *= float64(k)
 		}
 	}
-	predicted := -1
-	if t.adaPrediction(n, x, t.leafPredBuffer) {
-		predicted = argmaxFirst(n.stats.order, t.leafPredBuffer)
+	predicted := t.predictedBy(n, x)
+	if n == t.cacheLeaf {
+		t.cacheLeaf = nil
 	}
 	t.errorOf(n, predicted, c)
 	t.nbaBookkeeping(n, x, c, w)
@@ -166,11 +173,7 @@ func (t *HoeffdingAdaptiveTreeClassifier) learnLeaf(n *node, x ml.Instance, c in
 }
 
 func (t *HoeffdingAdaptiveTreeClassifier) learnBranch(n *node, x ml.Instance, c int, w float64, parent *node, pb int) {
-	l := t.traverse(n, x, true)
-	predicted := -1
-	if t.adaPrediction(l, x, t.leafPredBuffer) {
-		predicted = argmaxFirst(l.stats.order, t.leafPredBuffer)
-	}
+	predicted := t.predictedBy(t.traverse(n, x, true), x)
 	n.stats.add(c, w)
 	drifted, rose := t.errorOf(n, predicted, c)
 	switch {
@@ -217,6 +220,19 @@ func (t *HoeffdingAdaptiveTreeClassifier) learnBranch(n *node, x ml.Instance, c 
 	}
 	b, child := mostCommonPath(n)
 	t.learnNode(child, x, c, w, n, b)
+}
+
+// predictedBy is the class the leaf predicts for x (-1 for none).
+func (t *HoeffdingAdaptiveTreeClassifier) predictedBy(l *node, x ml.Instance) int {
+	if l == t.cacheLeaf {
+		return t.cachePred
+	}
+	p := -1
+	if t.adaPrediction(l, x, t.leafPredBuffer) {
+		p = argmaxFirst(l.stats.order, t.leafPredBuffer)
+	}
+	t.cacheLeaf, t.cachePred = l, p
+	return p
 }
 
 func countLeaves(n *node) int {

@@ -154,8 +154,11 @@ func (s *ebstSplitter) removeBadSplits(t *HoeffdingTreeRegressor, pre *rvar, rat
 		return
 	}
 	var aux rvar
+	before := s.reachable(s.root)
 	s.removeBad(t, s.root, -1, true, pre, &aux, ratio, vr, eps)
-	s.compact()
+	if s.reachable(s.root) != before {
+		s.compact()
+	}
 }
 
 func (s *ebstSplitter) removeBad(t *HoeffdingTreeRegressor, id, parent int32, isLeft bool, pre, aux *rvar, ratio, vr, eps float64) bool {
@@ -198,6 +201,13 @@ func (s *ebstSplitter) removeBad(t *HoeffdingTreeRegressor, id, parent int32, is
 		}
 	}
 	return false
+}
+
+func (s *ebstSplitter) reachable(id int32) int {
+	if id < 0 {
+		return 0
+	}
+	return 1 + s.reachable(s.nodes[id].left) + s.reachable(s.nodes[id].right)
 }
 
 // compact drops unreachable nodes from the arena.
@@ -395,6 +405,7 @@ type HoeffdingTreeRegressor struct {
 	weightSeen    float64
 	growthAllowed bool
 	cands         []rcand
+	scratch       []*rnode
 }
 
 // RegressorParams are the regressor's parameters (snake_case JSON).
@@ -751,9 +762,26 @@ func (t *HoeffdingTreeRegressor) leafBytes(n *rnode) float64 {
 // (River's promise for regression leaves is -depth) and re-activates the
 // others; each active leaf is costed at its own size.
 func (t *HoeffdingTreeRegressor) enforceSizeLimit() {
-	ls := t.leaves(t.root, nil)
-	slices.SortStableFunc(ls, func(a, b *rnode) int { return cmp.Compare(-a.depth, -b.depth) })
+	ls := t.leaves(t.root, t.scratch[:0])
+	defer func() { clear(ls); t.scratch = ls[:0] }()
 	budget := t.maxSizeMiB * (1 << 20)
+	total := 0.0
+	for _, l := range ls {
+		total += t.leafBytes(l)
+	}
+	if total <= budget {
+		// Everything fits: the outcome of the general path, without the sort.
+		for _, l := range ls {
+			if !l.active && l.depth < t.maxDepth {
+				l.active = true
+				l.splitOrder, l.hasSplit, l.num, l.cat = nil, nil, nil, nil
+				t.nActive++
+				t.nInactive--
+			}
+		}
+		return
+	}
+	slices.SortStableFunc(ls, func(a, b *rnode) int { return cmp.Compare(-a.depth, -b.depth) })
 	used := 0.0
 	for i := len(ls) - 1; i >= 0; i-- {
 		l := ls[i]

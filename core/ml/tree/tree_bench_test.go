@@ -52,3 +52,37 @@ func BenchmarkHTCPrequential(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) { benchPrequential(b, "HoeffdingTreeClassifier", tc.params) })
 	}
 }
+
+func BenchmarkHATPrequential(b *testing.B) {
+	benchPrequential(b, "HoeffdingAdaptiveTreeClassifier", `{"split_method":"info_gain","leaf_pred_method":"nba","seed":1}`)
+}
+
+// benchRegression measures the regressor on a noisy function of 10 numeric
+// features.
+func BenchmarkHTRPrequential(b *testing.B) {
+	for _, lm := range []string{"mean", "model"} {
+		b.Run(lm, func(b *testing.B) {
+			const n = 1 << 16
+			xs, _ := benchStream(n, 2)
+			ys := make([]float64, n)
+			for i, x := range xs {
+				ys[i] = 3*x.Numeric[0] + x.Numeric[1]*x.Numeric[2] + 0.1*float64(i%7)
+			}
+			l := build(b, "HoeffdingTreeRegressor", `{"leaf_pred_method":"`+lm+`"}`, ml.Spec{NumNumeric: 10})
+			var p ml.Prediction
+			for i := range 100_000 {
+				l.Predict(xs[i%n], &p)
+				l.Learn(xs[i%n], ys[i%n])
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				l.Predict(xs[i&(n-1)], &p)
+				l.Learn(xs[i&(n-1)], ys[i&(n-1)])
+				i++
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}
