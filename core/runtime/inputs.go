@@ -56,7 +56,7 @@ func (e *Engine) withFeatures(ctx context.Context, ns, id string, rec arrow.Reco
 	if err != nil {
 		return nil, err
 	}
-	conformed, err := h.meta.Schema.Conform(rec)
+	conformed, err := h.meta.Schema.ConformRequest(rec)
 	if err != nil {
 		return nil, wrapInvalid(id, err)
 	}

@@ -727,3 +727,282 @@ func (e *Engine) Resolve(ctx context.Context, ns, nameOrAlias string) (string, e
 	e.aliases.Store(aliasKey{ns, nameOrAlias}, name)
 	return name, nil
 }
+
+// AddMetric starts computing a metric continuously for a model, warmed with
+// the model's most recent labeled predictions. Adding a metric twice is a
+// no-op.
+func (e *Engine) AddMetric(ctx context.Context, ns, name, metric string) error {
+	r, err := e.runner(ns, name)
+	if err != nil {
+		return err
+	}
+	m, err := e.newMetric(metric, DefaultMetricWindow)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	var derr error
+	err = r.do(ctx, func() {
+		if _, ok := r.live[metric]; ok {
+			return
+		}
+		end := r.evals.End()
+		for off := max(0, end-DefaultMetricWindow); off < end; {
+			recs, next, err := r.evals.Read(ctx, off, DefaultMetricWindow)
+			if err != nil || len(recs) == 0 {
+				derr = err
+				return
+			}
+			for _, rec := range recs {
+				score := rec.Column(2).(interface{ Value(int) float64 })
+				class := rec.Column(3).(interface{ Value(int) int64 })
+				label := rec.Column(4).(interface{ Value(int) float64 })
+				for i := 0; i < int(rec.NumRows()); i++ {
+					m.Update(score.Value(i), int(class.Value(i)), label.Value(i))
+				}
+				rec.Release()
+			}
+			off = next
+		}
+		r.live[metric] = m
+		r.spec.Metrics = append(r.spec.Metrics, metric)
+		mod, err := e.reg.GetModel(ctx, ns, name)
+		if err != nil {
+			derr = err
+			return
+		}
+		var spec ModelSpec
+		if err := json.Unmarshal(mod.Config, &spec); err != nil {
+			derr = err
+			return
+		}
+		spec.Metrics = append(spec.Metrics, metric)
+		mod.Config, _ = json.Marshal(spec)
+		derr = e.reg.UpdateModel(ctx, mod)
+	})
+	if err != nil {
+		return err
+	}
+	return derr
+}
+
+// Prediction is one synchronous prediction.
+type Prediction struct {
+	Key          string    `json:"key"`
+	Score        float64   `json:"score"`
+	Class        int       `json:"predicted_class"`
+	Proba        []float64 `json:"class_probabilities"`
+	Version      int64     `json:"model_version"`
+	Model        string    `json:"model"`
+	FeatureScore []float64 `json:"feature_score"`
+}
+
+// PredictJSON predicts one raw row given as a JSON object (the key may be
+// omitted) with the live model named by name or alias: features are
+// computed from the current feature state, nothing is stored.
+func (e *Engine) PredictJSON(ctx context.Context, ns, nameOrAlias string, body []byte) (Prediction, error) {
+	name, err := e.Resolve(ctx, ns, nameOrAlias)
+	if err != nil {
+		return Prediction{}, err
+	}
+	r, err := e.runner(ns, name)
+	if err != nil {
+		return Prediction{}, err
+	}
+	h, err := e.handle(ctx, ns, r.spec.DatasetID)
+	if err != nil {
+		return Prediction{}, err
+	}
+	dec := h.meta.Schema.NewJSONDecoder()
+	dec.KeyOptional = true
+	wrapped := make([]byte, 0, len(body)+2)
+	wrapped = append(append(append(wrapped, '['), body...), ']')
+	rec, err := dec.Decode(wrapped)
+	if err != nil {
+		return Prediction{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	defer rec.Release()
+	if rec.NumRows() != 1 {
+		return Prediction{}, fmt.Errorf("%w: the body must be one JSON object (a row)", ErrInvalid)
+	}
+	preds, version, err := e.PredictRows(ctx, ns, name, rec)
+	if err != nil {
+		return Prediction{}, err
+	}
+	p := preds[0]
+	out := Prediction{Score: p.Score, Class: p.Class, Proba: p.Proba, Version: version, Model: name, FeatureScore: []float64{}}
+	if out.Proba == nil {
+		out.Proba = []float64{}
+	}
+	if kc := rec.Column(h.meta.Schema.KeyIndex()); !kc.IsNull(0) {
+		out.Key = keyAt(kc, 0)
+	}
+	return out, nil
+}
+
+// PredictInputs predicts rows whose columns are the model's inputs by name
+// (numerical and categorical fields, e.g. a LocalInputs frame) with the
+// live model (version 0) or one stored version.
+func (e *Engine) PredictInputs(ctx context.Context, ns, name string, version int64, rec arrow.RecordBatch) ([]ml.Prediction, int64, error) {
+	m, err := e.reg.GetModel(ctx, ns, name)
+	if err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return nil, 0, fmt.Errorf("%w: model %q does not exist", ErrNotFound, name)
+		}
+		return nil, 0, err
+	}
+	var spec ModelSpec
+	_ = json.Unmarshal(m.Config, &spec)
+	var predict func(num []float64, cat []int64, p *ml.Prediction)
+	used := version
+	if version == 0 {
+		r, err := e.runner(ns, name)
+		if err != nil {
+			return nil, 0, err
+		}
+		predict = func(num []float64, cat []int64, p *ml.Prediction) {
+			r.mu.Lock()
+			r.learner.Predict(ml.Instance{Numeric: num, Categ: cat}, p)
+			used = r.st.Version
+			r.mu.Unlock()
+		}
+	} else {
+		l, _, err := e.VersionLearner(ctx, ns, name, version)
+		if err != nil {
+			return nil, 0, err
+		}
+		predict = func(num []float64, cat []int64, p *ml.Prediction) { l.Predict(ml.Instance{Numeric: num, Categ: cat}, p) }
+	}
+	preds, err := PredictColumns(rec, spec.NumericalFields, spec.CategoricalFields, predict)
+	return preds, used, err
+}
+
+// PredictColumns runs predict over the rows of rec, reading the named
+// numerical and categorical columns.
+func PredictColumns(rec arrow.RecordBatch, numerical, categorical []string, predict func([]float64, []int64, *ml.Prediction)) ([]ml.Prediction, error) {
+	numCols, catCols, err := inputColumns(rec, numerical, categorical)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ml.Prediction, rec.NumRows())
+	num := make([]float64, len(numCols))
+	cat := make([]int64, len(catCols))
+	for i := range out {
+		fillInputs(numCols, catCols, i, num, cat)
+		predict(num, cat, &out[i])
+		out[i].Proba = slices.Clone(out[i].Proba)
+	}
+	return out, nil
+}
+
+func inputColumns(rec arrow.RecordBatch, numerical, categorical []string) (num, cat []arrow.Array, err error) {
+	col := func(name string) (arrow.Array, error) {
+		idx := rec.Schema().FieldIndices(name)
+		if len(idx) == 0 {
+			return nil, fmt.Errorf("%w: input column %q is missing", ErrInvalid, name)
+		}
+		return rec.Column(idx[0]), nil
+	}
+	for _, n := range numerical {
+		c, err := col(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		num = append(num, c)
+	}
+	for _, n := range categorical {
+		c, err := col(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c.DataType().ID() == arrow.STRING {
+			return nil, nil, fmt.Errorf("%w: categorical column %q must be numeric here (integer codes)", ErrInvalid, n)
+		}
+		cat = append(cat, c)
+	}
+	return num, cat, nil
+}
+
+func fillInputs(numCols, catCols []arrow.Array, i int, num []float64, cat []int64) {
+	for j, c := range numCols {
+		num[j] = numAt(c, i)
+	}
+	for j, c := range catCols {
+		v := numAt(c, i)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			cat[j] = 0
+		} else {
+			cat[j] = int64(v)
+		}
+	}
+}
+
+// LearnColumns teaches l the rows of rec in order: the named numerical and
+// categorical columns, and the label column.
+func LearnColumns(l ml.Learner, rec arrow.RecordBatch, numerical, categorical []string, label string) error {
+	numCols, catCols, err := inputColumns(rec, numerical, categorical)
+	if err != nil {
+		return err
+	}
+	idx := rec.Schema().FieldIndices(label)
+	if len(idx) == 0 {
+		return fmt.Errorf("%w: label column %q is missing", ErrInvalid, label)
+	}
+	lab := rec.Column(idx[0])
+	num := make([]float64, len(numCols))
+	cat := make([]int64, len(catCols))
+	for i := 0; i < int(rec.NumRows()); i++ {
+		y := numAt(lab, i)
+		if math.IsNaN(y) {
+			continue
+		}
+		fillInputs(numCols, catCols, i, num, cat)
+		l.Learn(ml.Instance{Numeric: num, Categ: cat}, y)
+	}
+	return nil
+}
+
+// BuildLearner builds a fresh learner from model configs, or restores one
+// from state.
+func (e *Engine) BuildLearner(configs []json.RawMessage, numerical, categorical []string, state []byte) (ml.Learner, error) {
+	if len(state) > 0 {
+		l, err := e.learners.Unmarshal(state)
+		if err != nil {
+			return nil, fmt.Errorf("%w: state: %v", ErrInvalid, err)
+		}
+		return l, nil
+	}
+	l, err := e.learners.Build(configs, ml.Spec{NumNumeric: len(numerical), NumCateg: len(categorical), NClasses: nClassesOf(configs)})
+	if err != nil {
+		return nil, fmt.Errorf("%w: model_configs: %v", ErrInvalid, err)
+	}
+	return l, nil
+}
+
+// NamedStats are one model's figures with its namespace and name.
+type NamedStats struct {
+	Namespace, Name string
+	Stats           ModelStats
+}
+
+// AllModelStats returns the live figures of every running model.
+func (e *Engine) AllModelStats() []NamedStats {
+	e.mu.Lock()
+	rs := make([]*runner, 0, len(e.models))
+	for _, r := range e.models {
+		rs = append(rs, r)
+	}
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	out := make([]NamedStats, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, NamedStats{Namespace: r.ns, Name: r.name, Stats: r.statsSnapshot(ctx)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Namespace != out[j].Namespace {
+			return out[i].Namespace < out[j].Namespace
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}

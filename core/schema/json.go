@@ -24,6 +24,9 @@ func memoryAllocator() memory.Allocator { return memory.DefaultAllocator }
 type JSONDecoder struct {
 	s *Schema
 	p fastjson.Parser
+	// KeyOptional lets rows omit the key (it is then null): for requests
+	// that are not stored, such as synchronous predictions.
+	KeyOptional bool
 }
 
 // NewJSONDecoder returns a decoder for rows of s.
@@ -80,6 +83,9 @@ func (d *JSONDecoder) Decode(body []byte) (arrow.RecordBatch, error) {
 		}
 	}
 	rec := b.NewRecordBatch()
+	if d.KeyOptional {
+		return rec, nil
+	}
 	if err := s.checkKey(rec.Column(s.KeyIndex())); err != nil {
 		rec.Release()
 		return nil, err

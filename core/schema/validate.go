@@ -34,6 +34,16 @@ func (e *RowError) Error() string {
 // column of the wrong type or a null/empty key rejects the whole batch. The
 // returned batch holds its own references (Release it); rec is not released.
 func (s *Schema) Conform(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return s.conform(rec, true)
+}
+
+// ConformRequest is Conform for rows that are not stored (predictions):
+// the key may be missing or null.
+func (s *Schema) ConformRequest(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	return s.conform(rec, false)
+}
+
+func (s *Schema) conform(rec arrow.RecordBatch, needKey bool) (arrow.RecordBatch, error) {
 	in := rec.Schema()
 	nrows := int(rec.NumRows())
 	cols := make([]arrow.Array, len(s.Fields))
@@ -79,17 +89,23 @@ func (s *Schema) Conform(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 		if seen[j] {
 			continue
 		}
-		if f.Name == s.Key {
+		if f.Name == s.Key && needKey {
 			release()
 			return nil, &RowError{Row: -1, Field: f.Name, Msg: "key column is missing"}
 		}
 		cols[j] = array.MakeArrayOfNull(memoryAllocator(), f.Type.Arrow(), nrows)
 	}
-	if err := s.checkKey(cols[s.KeyIndex()]); err != nil {
-		release()
-		return nil, err
+	if needKey {
+		if err := s.checkKey(cols[s.KeyIndex()]); err != nil {
+			release()
+			return nil, err
+		}
+		return array.NewRecordBatch(s.arrow, cols, int64(nrows)), nil
 	}
-	return array.NewRecordBatch(s.arrow, cols, int64(nrows)), nil
+	loose := make([]arrow.Field, len(s.Fields))
+	copy(loose, s.arrow.Fields())
+	loose[s.KeyIndex()].Nullable = true
+	return array.NewRecordBatch(arrow.NewSchema(loose, nil), cols, int64(nrows)), nil
 }
 
 func (s *Schema) checkKey(col arrow.Array) error {

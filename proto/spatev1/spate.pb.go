@@ -712,6 +712,1919 @@ func (*DeleteDatasetResponse) Descriptor() ([]byte, []int) {
 	return file_spate_v1_spate_proto_rawDescGZIP(), []int{11}
 }
 
+type TimestampFormatsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimestampFormatsRequest) Reset() {
+	*x = TimestampFormatsRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimestampFormatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimestampFormatsRequest) ProtoMessage() {}
+
+func (x *TimestampFormatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimestampFormatsRequest.ProtoReflect.Descriptor instead.
+func (*TimestampFormatsRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{12}
+}
+
+type TimestampFormatsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Formats       []string               `protobuf:"bytes,1,rep,name=formats,proto3" json:"formats,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TimestampFormatsResponse) Reset() {
+	*x = TimestampFormatsResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TimestampFormatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TimestampFormatsResponse) ProtoMessage() {}
+
+func (x *TimestampFormatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TimestampFormatsResponse.ProtoReflect.Descriptor instead.
+func (*TimestampFormatsResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TimestampFormatsResponse) GetFormats() []string {
+	if x != nil {
+		return x.Formats
+	}
+	return nil
+}
+
+type RegisterTimestampRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DatasetId     string                 `protobuf:"bytes,1,opt,name=dataset_id,json=datasetId,proto3" json:"dataset_id,omitempty"`
+	ColumnName    string                 `protobuf:"bytes,2,opt,name=column_name,json=columnName,proto3" json:"column_name,omitempty"`
+	Format        string                 `protobuf:"bytes,3,opt,name=format,proto3" json:"format,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterTimestampRequest) Reset() {
+	*x = RegisterTimestampRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterTimestampRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterTimestampRequest) ProtoMessage() {}
+
+func (x *RegisterTimestampRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterTimestampRequest.ProtoReflect.Descriptor instead.
+func (*RegisterTimestampRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RegisterTimestampRequest) GetDatasetId() string {
+	if x != nil {
+		return x.DatasetId
+	}
+	return ""
+}
+
+func (x *RegisterTimestampRequest) GetColumnName() string {
+	if x != nil {
+		return x.ColumnName
+	}
+	return ""
+}
+
+func (x *RegisterTimestampRequest) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+// FeatureDef defines one feature. kind "sql" uses sql; kind "aggregate"
+// uses column, operation (SUM, COUNT, AVG, MIN, MAX), group_by,
+// timestamp_column and window (e.g. "24 hours").
+type FeatureDef struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Name            string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Kind            string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Sql             string                 `protobuf:"bytes,3,opt,name=sql,proto3" json:"sql,omitempty"`
+	Column          string                 `protobuf:"bytes,4,opt,name=column,proto3" json:"column,omitempty"`
+	Operation       string                 `protobuf:"bytes,5,opt,name=operation,proto3" json:"operation,omitempty"`
+	GroupBy         string                 `protobuf:"bytes,6,opt,name=group_by,json=groupBy,proto3" json:"group_by,omitempty"`
+	TimestampColumn string                 `protobuf:"bytes,7,opt,name=timestamp_column,json=timestampColumn,proto3" json:"timestamp_column,omitempty"`
+	Window          string                 `protobuf:"bytes,8,opt,name=window,proto3" json:"window,omitempty"`
+	AllowedLateness string                 `protobuf:"bytes,9,opt,name=allowed_lateness,json=allowedLateness,proto3" json:"allowed_lateness,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *FeatureDef) Reset() {
+	*x = FeatureDef{}
+	mi := &file_spate_v1_spate_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeatureDef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeatureDef) ProtoMessage() {}
+
+func (x *FeatureDef) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeatureDef.ProtoReflect.Descriptor instead.
+func (*FeatureDef) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *FeatureDef) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FeatureDef) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *FeatureDef) GetSql() string {
+	if x != nil {
+		return x.Sql
+	}
+	return ""
+}
+
+func (x *FeatureDef) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *FeatureDef) GetOperation() string {
+	if x != nil {
+		return x.Operation
+	}
+	return ""
+}
+
+func (x *FeatureDef) GetGroupBy() string {
+	if x != nil {
+		return x.GroupBy
+	}
+	return ""
+}
+
+func (x *FeatureDef) GetTimestampColumn() string {
+	if x != nil {
+		return x.TimestampColumn
+	}
+	return ""
+}
+
+func (x *FeatureDef) GetWindow() string {
+	if x != nil {
+		return x.Window
+	}
+	return ""
+}
+
+func (x *FeatureDef) GetAllowedLateness() string {
+	if x != nil {
+		return x.AllowedLateness
+	}
+	return ""
+}
+
+type Feature struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Def          *FeatureDef            `protobuf:"bytes,1,opt,name=def,proto3" json:"def,omitempty"`
+	Materialized bool                   `protobuf:"varint,2,opt,name=materialized,proto3" json:"materialized,omitempty"`
+	// The Arrow type name of the values ("double", "int64", ...), when known.
+	Type          string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Feature) Reset() {
+	*x = Feature{}
+	mi := &file_spate_v1_spate_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Feature) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Feature) ProtoMessage() {}
+
+func (x *Feature) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Feature.ProtoReflect.Descriptor instead.
+func (*Feature) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Feature) GetDef() *FeatureDef {
+	if x != nil {
+		return x.Def
+	}
+	return nil
+}
+
+func (x *Feature) GetMaterialized() bool {
+	if x != nil {
+		return x.Materialized
+	}
+	return false
+}
+
+func (x *Feature) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+type MaterializeFeaturesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DatasetId     string                 `protobuf:"bytes,1,opt,name=dataset_id,json=datasetId,proto3" json:"dataset_id,omitempty"`
+	Features      []*FeatureDef          `protobuf:"bytes,2,rep,name=features,proto3" json:"features,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MaterializeFeaturesRequest) Reset() {
+	*x = MaterializeFeaturesRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MaterializeFeaturesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MaterializeFeaturesRequest) ProtoMessage() {}
+
+func (x *MaterializeFeaturesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MaterializeFeaturesRequest.ProtoReflect.Descriptor instead.
+func (*MaterializeFeaturesRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *MaterializeFeaturesRequest) GetDatasetId() string {
+	if x != nil {
+		return x.DatasetId
+	}
+	return ""
+}
+
+func (x *MaterializeFeaturesRequest) GetFeatures() []*FeatureDef {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+type ValidateFeaturesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OutputFields  []*Field               `protobuf:"bytes,1,rep,name=output_fields,json=outputFields,proto3" json:"output_fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateFeaturesResponse) Reset() {
+	*x = ValidateFeaturesResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateFeaturesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateFeaturesResponse) ProtoMessage() {}
+
+func (x *ValidateFeaturesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateFeaturesResponse.ProtoReflect.Descriptor instead.
+func (*ValidateFeaturesResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ValidateFeaturesResponse) GetOutputFields() []*Field {
+	if x != nil {
+		return x.OutputFields
+	}
+	return nil
+}
+
+type ListFeaturesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DatasetId     string                 `protobuf:"bytes,1,opt,name=dataset_id,json=datasetId,proto3" json:"dataset_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFeaturesRequest) Reset() {
+	*x = ListFeaturesRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFeaturesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFeaturesRequest) ProtoMessage() {}
+
+func (x *ListFeaturesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFeaturesRequest.ProtoReflect.Descriptor instead.
+func (*ListFeaturesRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListFeaturesRequest) GetDatasetId() string {
+	if x != nil {
+		return x.DatasetId
+	}
+	return ""
+}
+
+type ListFeaturesResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Features []*Feature             `protobuf:"bytes,1,rep,name=features,proto3" json:"features,omitempty"`
+	// Rows whose materialized features are computed (the rest are being
+	// computed).
+	ComputedRows   int64 `protobuf:"varint,2,opt,name=computed_rows,json=computedRows,proto3" json:"computed_rows,omitempty"`
+	FeatureVersion int64 `protobuf:"varint,3,opt,name=feature_version,json=featureVersion,proto3" json:"feature_version,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListFeaturesResponse) Reset() {
+	*x = ListFeaturesResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFeaturesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFeaturesResponse) ProtoMessage() {}
+
+func (x *ListFeaturesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFeaturesResponse.ProtoReflect.Descriptor instead.
+func (*ListFeaturesResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListFeaturesResponse) GetFeatures() []*Feature {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+func (x *ListFeaturesResponse) GetComputedRows() int64 {
+	if x != nil {
+		return x.ComputedRows
+	}
+	return 0
+}
+
+func (x *ListFeaturesResponse) GetFeatureVersion() int64 {
+	if x != nil {
+		return x.FeatureVersion
+	}
+	return 0
+}
+
+type DropFeatureRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DatasetId     string                 `protobuf:"bytes,1,opt,name=dataset_id,json=datasetId,proto3" json:"dataset_id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DropFeatureRequest) Reset() {
+	*x = DropFeatureRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DropFeatureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DropFeatureRequest) ProtoMessage() {}
+
+func (x *DropFeatureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DropFeatureRequest.ProtoReflect.Descriptor instead.
+func (*DropFeatureRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *DropFeatureRequest) GetDatasetId() string {
+	if x != nil {
+		return x.DatasetId
+	}
+	return ""
+}
+
+func (x *DropFeatureRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type AlgorithmsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlgorithmsRequest) Reset() {
+	*x = AlgorithmsRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlgorithmsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlgorithmsRequest) ProtoMessage() {}
+
+func (x *AlgorithmsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlgorithmsRequest.ProtoReflect.Descriptor instead.
+func (*AlgorithmsRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{22}
+}
+
+type AlgorithmsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Supervised    []string               `protobuf:"bytes,1,rep,name=supervised,proto3" json:"supervised,omitempty"`
+	Unsupervised  []string               `protobuf:"bytes,2,rep,name=unsupervised,proto3" json:"unsupervised,omitempty"`
+	Metrics       []string               `protobuf:"bytes,3,rep,name=metrics,proto3" json:"metrics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlgorithmsResponse) Reset() {
+	*x = AlgorithmsResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlgorithmsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlgorithmsResponse) ProtoMessage() {}
+
+func (x *AlgorithmsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlgorithmsResponse.ProtoReflect.Descriptor instead.
+func (*AlgorithmsResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *AlgorithmsResponse) GetSupervised() []string {
+	if x != nil {
+		return x.Supervised
+	}
+	return nil
+}
+
+func (x *AlgorithmsResponse) GetUnsupervised() []string {
+	if x != nil {
+		return x.Unsupervised
+	}
+	return nil
+}
+
+func (x *AlgorithmsResponse) GetMetrics() []string {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+type LabelSpec struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DatasetId     string                 `protobuf:"bytes,1,opt,name=dataset_id,json=datasetId,proto3" json:"dataset_id,omitempty"`
+	Field         string                 `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LabelSpec) Reset() {
+	*x = LabelSpec{}
+	mi := &file_spate_v1_spate_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LabelSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LabelSpec) ProtoMessage() {}
+
+func (x *LabelSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LabelSpec.ProtoReflect.Descriptor instead.
+func (*LabelSpec) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *LabelSpec) GetDatasetId() string {
+	if x != nil {
+		return x.DatasetId
+	}
+	return ""
+}
+
+func (x *LabelSpec) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+type DeployRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	DatasetId string                 `protobuf:"bytes,2,opt,name=dataset_id,json=datasetId,proto3" json:"dataset_id,omitempty"`
+	// TurboML's flat list of algorithm configs as a JSON array, parents first.
+	ModelConfigsJson  string     `protobuf:"bytes,3,opt,name=model_configs_json,json=modelConfigsJson,proto3" json:"model_configs_json,omitempty"`
+	NumericalFields   []string   `protobuf:"bytes,4,rep,name=numerical_fields,json=numericalFields,proto3" json:"numerical_fields,omitempty"`
+	CategoricalFields []string   `protobuf:"bytes,5,rep,name=categorical_fields,json=categoricalFields,proto3" json:"categorical_fields,omitempty"`
+	TimeField         string     `protobuf:"bytes,6,opt,name=time_field,json=timeField,proto3" json:"time_field,omitempty"`
+	Label             *LabelSpec `protobuf:"bytes,7,opt,name=label,proto3" json:"label,omitempty"`
+	PredictOnly       bool       `protobuf:"varint,8,opt,name=predict_only,json=predictOnly,proto3" json:"predict_only,omitempty"`
+	// An encoded learner from a local learn to start from.
+	InitialState        []byte   `protobuf:"bytes,9,opt,name=initial_state,json=initialState,proto3" json:"initial_state,omitempty"`
+	VersionEverySamples int64    `protobuf:"varint,10,opt,name=version_every_samples,json=versionEverySamples,proto3" json:"version_every_samples,omitempty"`
+	VersionEverySeconds float64  `protobuf:"fixed64,11,opt,name=version_every_seconds,json=versionEverySeconds,proto3" json:"version_every_seconds,omitempty"`
+	Metrics             []string `protobuf:"bytes,12,rep,name=metrics,proto3" json:"metrics,omitempty"`
+	MaxPending          int32    `protobuf:"varint,13,opt,name=max_pending,json=maxPending,proto3" json:"max_pending,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *DeployRequest) Reset() {
+	*x = DeployRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeployRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeployRequest) ProtoMessage() {}
+
+func (x *DeployRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeployRequest.ProtoReflect.Descriptor instead.
+func (*DeployRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *DeployRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeployRequest) GetDatasetId() string {
+	if x != nil {
+		return x.DatasetId
+	}
+	return ""
+}
+
+func (x *DeployRequest) GetModelConfigsJson() string {
+	if x != nil {
+		return x.ModelConfigsJson
+	}
+	return ""
+}
+
+func (x *DeployRequest) GetNumericalFields() []string {
+	if x != nil {
+		return x.NumericalFields
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetCategoricalFields() []string {
+	if x != nil {
+		return x.CategoricalFields
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetTimeField() string {
+	if x != nil {
+		return x.TimeField
+	}
+	return ""
+}
+
+func (x *DeployRequest) GetLabel() *LabelSpec {
+	if x != nil {
+		return x.Label
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetPredictOnly() bool {
+	if x != nil {
+		return x.PredictOnly
+	}
+	return false
+}
+
+func (x *DeployRequest) GetInitialState() []byte {
+	if x != nil {
+		return x.InitialState
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetVersionEverySamples() int64 {
+	if x != nil {
+		return x.VersionEverySamples
+	}
+	return 0
+}
+
+func (x *DeployRequest) GetVersionEverySeconds() float64 {
+	if x != nil {
+		return x.VersionEverySeconds
+	}
+	return 0
+}
+
+func (x *DeployRequest) GetMetrics() []string {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *DeployRequest) GetMaxPending() int32 {
+	if x != nil {
+		return x.MaxPending
+	}
+	return 0
+}
+
+type ModelStats struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	InputOffset       int64                  `protobuf:"varint,1,opt,name=input_offset,json=inputOffset,proto3" json:"input_offset,omitempty"`
+	LabelOffset       int64                  `protobuf:"varint,2,opt,name=label_offset,json=labelOffset,proto3" json:"label_offset,omitempty"`
+	InputEnd          int64                  `protobuf:"varint,3,opt,name=input_end,json=inputEnd,proto3" json:"input_end,omitempty"`
+	LabelEnd          int64                  `protobuf:"varint,4,opt,name=label_end,json=labelEnd,proto3" json:"label_end,omitempty"`
+	Predicted         int64                  `protobuf:"varint,5,opt,name=predicted,proto3" json:"predicted,omitempty"`
+	Learned           int64                  `protobuf:"varint,6,opt,name=learned,proto3" json:"learned,omitempty"`
+	PendingRows       int64                  `protobuf:"varint,7,opt,name=pending_rows,json=pendingRows,proto3" json:"pending_rows,omitempty"`
+	ParkedLabels      int64                  `protobuf:"varint,8,opt,name=parked_labels,json=parkedLabels,proto3" json:"parked_labels,omitempty"`
+	DroppedRows       int64                  `protobuf:"varint,9,opt,name=dropped_rows,json=droppedRows,proto3" json:"dropped_rows,omitempty"`
+	DroppedLabels     int64                  `protobuf:"varint,10,opt,name=dropped_labels,json=droppedLabels,proto3" json:"dropped_labels,omitempty"`
+	BadLabels         int64                  `protobuf:"varint,11,opt,name=bad_labels,json=badLabels,proto3" json:"bad_labels,omitempty"`
+	RowsPerSecond     float64                `protobuf:"fixed64,12,opt,name=rows_per_second,json=rowsPerSecond,proto3" json:"rows_per_second,omitempty"`
+	LabelsPerSecond   float64                `protobuf:"fixed64,13,opt,name=labels_per_second,json=labelsPerSecond,proto3" json:"labels_per_second,omitempty"`
+	LabelJoinRate     float64                `protobuf:"fixed64,14,opt,name=label_join_rate,json=labelJoinRate,proto3" json:"label_join_rate,omitempty"`
+	LatencyP50Seconds float64                `protobuf:"fixed64,15,opt,name=latency_p50_seconds,json=latencyP50Seconds,proto3" json:"latency_p50_seconds,omitempty"`
+	LatencyP99Seconds float64                `protobuf:"fixed64,16,opt,name=latency_p99_seconds,json=latencyP99Seconds,proto3" json:"latency_p99_seconds,omitempty"`
+	Metrics           map[string]float64     `protobuf:"bytes,17,rep,name=metrics,proto3" json:"metrics,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	LastError         string                 `protobuf:"bytes,18,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ModelStats) Reset() {
+	*x = ModelStats{}
+	mi := &file_spate_v1_spate_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelStats) ProtoMessage() {}
+
+func (x *ModelStats) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelStats.ProtoReflect.Descriptor instead.
+func (*ModelStats) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ModelStats) GetInputOffset() int64 {
+	if x != nil {
+		return x.InputOffset
+	}
+	return 0
+}
+
+func (x *ModelStats) GetLabelOffset() int64 {
+	if x != nil {
+		return x.LabelOffset
+	}
+	return 0
+}
+
+func (x *ModelStats) GetInputEnd() int64 {
+	if x != nil {
+		return x.InputEnd
+	}
+	return 0
+}
+
+func (x *ModelStats) GetLabelEnd() int64 {
+	if x != nil {
+		return x.LabelEnd
+	}
+	return 0
+}
+
+func (x *ModelStats) GetPredicted() int64 {
+	if x != nil {
+		return x.Predicted
+	}
+	return 0
+}
+
+func (x *ModelStats) GetLearned() int64 {
+	if x != nil {
+		return x.Learned
+	}
+	return 0
+}
+
+func (x *ModelStats) GetPendingRows() int64 {
+	if x != nil {
+		return x.PendingRows
+	}
+	return 0
+}
+
+func (x *ModelStats) GetParkedLabels() int64 {
+	if x != nil {
+		return x.ParkedLabels
+	}
+	return 0
+}
+
+func (x *ModelStats) GetDroppedRows() int64 {
+	if x != nil {
+		return x.DroppedRows
+	}
+	return 0
+}
+
+func (x *ModelStats) GetDroppedLabels() int64 {
+	if x != nil {
+		return x.DroppedLabels
+	}
+	return 0
+}
+
+func (x *ModelStats) GetBadLabels() int64 {
+	if x != nil {
+		return x.BadLabels
+	}
+	return 0
+}
+
+func (x *ModelStats) GetRowsPerSecond() float64 {
+	if x != nil {
+		return x.RowsPerSecond
+	}
+	return 0
+}
+
+func (x *ModelStats) GetLabelsPerSecond() float64 {
+	if x != nil {
+		return x.LabelsPerSecond
+	}
+	return 0
+}
+
+func (x *ModelStats) GetLabelJoinRate() float64 {
+	if x != nil {
+		return x.LabelJoinRate
+	}
+	return 0
+}
+
+func (x *ModelStats) GetLatencyP50Seconds() float64 {
+	if x != nil {
+		return x.LatencyP50Seconds
+	}
+	return 0
+}
+
+func (x *ModelStats) GetLatencyP99Seconds() float64 {
+	if x != nil {
+		return x.LatencyP99Seconds
+	}
+	return 0
+}
+
+func (x *ModelStats) GetMetrics() map[string]float64 {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *ModelStats) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+type ModelInfo struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Name              string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Algorithm         string                 `protobuf:"bytes,2,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
+	DatasetId         string                 `protobuf:"bytes,3,opt,name=dataset_id,json=datasetId,proto3" json:"dataset_id,omitempty"`
+	State             string                 `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	Stage             string                 `protobuf:"bytes,5,opt,name=stage,proto3" json:"stage,omitempty"`
+	CurrentVersion    int64                  `protobuf:"varint,6,opt,name=current_version,json=currentVersion,proto3" json:"current_version,omitempty"`
+	ModelConfigsJson  string                 `protobuf:"bytes,7,opt,name=model_configs_json,json=modelConfigsJson,proto3" json:"model_configs_json,omitempty"`
+	NumericalFields   []string               `protobuf:"bytes,8,rep,name=numerical_fields,json=numericalFields,proto3" json:"numerical_fields,omitempty"`
+	CategoricalFields []string               `protobuf:"bytes,9,rep,name=categorical_fields,json=categoricalFields,proto3" json:"categorical_fields,omitempty"`
+	TimeField         string                 `protobuf:"bytes,10,opt,name=time_field,json=timeField,proto3" json:"time_field,omitempty"`
+	Label             *LabelSpec             `protobuf:"bytes,11,opt,name=label,proto3" json:"label,omitempty"`
+	PredictOnly       bool                   `protobuf:"varint,12,opt,name=predict_only,json=predictOnly,proto3" json:"predict_only,omitempty"`
+	Metrics           []string               `protobuf:"bytes,13,rep,name=metrics,proto3" json:"metrics,omitempty"`
+	EndpointPaths     []string               `protobuf:"bytes,14,rep,name=endpoint_paths,json=endpointPaths,proto3" json:"endpoint_paths,omitempty"`
+	Stats             *ModelStats            `protobuf:"bytes,15,opt,name=stats,proto3" json:"stats,omitempty"`
+	CreatedAtUnix     int64                  `protobuf:"varint,16,opt,name=created_at_unix,json=createdAtUnix,proto3" json:"created_at_unix,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ModelInfo) Reset() {
+	*x = ModelInfo{}
+	mi := &file_spate_v1_spate_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ModelInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ModelInfo) ProtoMessage() {}
+
+func (x *ModelInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ModelInfo.ProtoReflect.Descriptor instead.
+func (*ModelInfo) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ModelInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ModelInfo) GetAlgorithm() string {
+	if x != nil {
+		return x.Algorithm
+	}
+	return ""
+}
+
+func (x *ModelInfo) GetDatasetId() string {
+	if x != nil {
+		return x.DatasetId
+	}
+	return ""
+}
+
+func (x *ModelInfo) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *ModelInfo) GetStage() string {
+	if x != nil {
+		return x.Stage
+	}
+	return ""
+}
+
+func (x *ModelInfo) GetCurrentVersion() int64 {
+	if x != nil {
+		return x.CurrentVersion
+	}
+	return 0
+}
+
+func (x *ModelInfo) GetModelConfigsJson() string {
+	if x != nil {
+		return x.ModelConfigsJson
+	}
+	return ""
+}
+
+func (x *ModelInfo) GetNumericalFields() []string {
+	if x != nil {
+		return x.NumericalFields
+	}
+	return nil
+}
+
+func (x *ModelInfo) GetCategoricalFields() []string {
+	if x != nil {
+		return x.CategoricalFields
+	}
+	return nil
+}
+
+func (x *ModelInfo) GetTimeField() string {
+	if x != nil {
+		return x.TimeField
+	}
+	return ""
+}
+
+func (x *ModelInfo) GetLabel() *LabelSpec {
+	if x != nil {
+		return x.Label
+	}
+	return nil
+}
+
+func (x *ModelInfo) GetPredictOnly() bool {
+	if x != nil {
+		return x.PredictOnly
+	}
+	return false
+}
+
+func (x *ModelInfo) GetMetrics() []string {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *ModelInfo) GetEndpointPaths() []string {
+	if x != nil {
+		return x.EndpointPaths
+	}
+	return nil
+}
+
+func (x *ModelInfo) GetStats() *ModelStats {
+	if x != nil {
+		return x.Stats
+	}
+	return nil
+}
+
+func (x *ModelInfo) GetCreatedAtUnix() int64 {
+	if x != nil {
+		return x.CreatedAtUnix
+	}
+	return 0
+}
+
+type GetModelRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetModelRequest) Reset() {
+	*x = GetModelRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetModelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetModelRequest) ProtoMessage() {}
+
+func (x *GetModelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetModelRequest.ProtoReflect.Descriptor instead.
+func (*GetModelRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetModelRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ListModelsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListModelsRequest) Reset() {
+	*x = ListModelsRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListModelsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListModelsRequest) ProtoMessage() {}
+
+func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
+func (*ListModelsRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{29}
+}
+
+type ListModelsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Models        []*ModelInfo           `protobuf:"bytes,1,rep,name=models,proto3" json:"models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListModelsResponse) Reset() {
+	*x = ListModelsResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListModelsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListModelsResponse) ProtoMessage() {}
+
+func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListModelsResponse.ProtoReflect.Descriptor instead.
+func (*ListModelsResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ListModelsResponse) GetModels() []*ModelInfo {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
+type SetModelStateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// "running" or "paused".
+	State         string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetModelStateRequest) Reset() {
+	*x = SetModelStateRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetModelStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetModelStateRequest) ProtoMessage() {}
+
+func (x *SetModelStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetModelStateRequest.ProtoReflect.Descriptor instead.
+func (*SetModelStateRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *SetModelStateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SetModelStateRequest) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+type DeleteModelResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteModelResponse) Reset() {
+	*x = DeleteModelResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteModelResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteModelResponse) ProtoMessage() {}
+
+func (x *DeleteModelResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteModelResponse.ProtoReflect.Descriptor instead.
+func (*DeleteModelResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{32}
+}
+
+type AddMetricRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Metric        string                 `protobuf:"bytes,2,opt,name=metric,proto3" json:"metric,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMetricRequest) Reset() {
+	*x = AddMetricRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMetricRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMetricRequest) ProtoMessage() {}
+
+func (x *AddMetricRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMetricRequest.ProtoReflect.Descriptor instead.
+func (*AddMetricRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *AddMetricRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddMetricRequest) GetMetric() string {
+	if x != nil {
+		return x.Metric
+	}
+	return ""
+}
+
+type GetEvaluationRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Metric     string                 `protobuf:"bytes,2,opt,name=metric,proto3" json:"metric,omitempty"`
+	WindowSize int32                  `protobuf:"varint,3,opt,name=window_size,json=windowSize,proto3" json:"window_size,omitempty"`
+	// First sample index to return (incremental reads).
+	FromIndex     int64 `protobuf:"varint,4,opt,name=from_index,json=fromIndex,proto3" json:"from_index,omitempty"`
+	Limit         int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEvaluationRequest) Reset() {
+	*x = GetEvaluationRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEvaluationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEvaluationRequest) ProtoMessage() {}
+
+func (x *GetEvaluationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEvaluationRequest.ProtoReflect.Descriptor instead.
+func (*GetEvaluationRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetEvaluationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetEvaluationRequest) GetMetric() string {
+	if x != nil {
+		return x.Metric
+	}
+	return ""
+}
+
+func (x *GetEvaluationRequest) GetWindowSize() int32 {
+	if x != nil {
+		return x.WindowSize
+	}
+	return 0
+}
+
+func (x *GetEvaluationRequest) GetFromIndex() int64 {
+	if x != nil {
+		return x.FromIndex
+	}
+	return 0
+}
+
+func (x *GetEvaluationRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type GetEvaluationResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Index  []int64                `protobuf:"varint,1,rep,packed,name=index,proto3" json:"index,omitempty"`
+	Values []float64              `protobuf:"fixed64,2,rep,packed,name=values,proto3" json:"values,omitempty"`
+	// Labeled samples so far: pass it as from_index to continue.
+	NextIndex     int64 `protobuf:"varint,3,opt,name=next_index,json=nextIndex,proto3" json:"next_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEvaluationResponse) Reset() {
+	*x = GetEvaluationResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEvaluationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEvaluationResponse) ProtoMessage() {}
+
+func (x *GetEvaluationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEvaluationResponse.ProtoReflect.Descriptor instead.
+func (*GetEvaluationResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *GetEvaluationResponse) GetIndex() []int64 {
+	if x != nil {
+		return x.Index
+	}
+	return nil
+}
+
+func (x *GetEvaluationResponse) GetValues() []float64 {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *GetEvaluationResponse) GetNextIndex() int64 {
+	if x != nil {
+		return x.NextIndex
+	}
+	return 0
+}
+
+type Version struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	SamplesSeen   int64                  `protobuf:"varint,2,opt,name=samples_seen,json=samplesSeen,proto3" json:"samples_seen,omitempty"`
+	Metrics       map[string]float64     `protobuf:"bytes,3,rep,name=metrics,proto3" json:"metrics,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	CreatedAtUnix int64                  `protobuf:"varint,4,opt,name=created_at_unix,json=createdAtUnix,proto3" json:"created_at_unix,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Parent        int64                  `protobuf:"varint,6,opt,name=parent,proto3" json:"parent,omitempty"`
+	InputOffset   int64                  `protobuf:"varint,7,opt,name=input_offset,json=inputOffset,proto3" json:"input_offset,omitempty"`
+	LabelOffset   int64                  `protobuf:"varint,8,opt,name=label_offset,json=labelOffset,proto3" json:"label_offset,omitempty"`
+	Predicted     int64                  `protobuf:"varint,9,opt,name=predicted,proto3" json:"predicted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Version) Reset() {
+	*x = Version{}
+	mi := &file_spate_v1_spate_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Version) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Version) ProtoMessage() {}
+
+func (x *Version) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Version.ProtoReflect.Descriptor instead.
+func (*Version) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *Version) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Version) GetSamplesSeen() int64 {
+	if x != nil {
+		return x.SamplesSeen
+	}
+	return 0
+}
+
+func (x *Version) GetMetrics() map[string]float64 {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *Version) GetCreatedAtUnix() int64 {
+	if x != nil {
+		return x.CreatedAtUnix
+	}
+	return 0
+}
+
+func (x *Version) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Version) GetParent() int64 {
+	if x != nil {
+		return x.Parent
+	}
+	return 0
+}
+
+func (x *Version) GetInputOffset() int64 {
+	if x != nil {
+		return x.InputOffset
+	}
+	return 0
+}
+
+func (x *Version) GetLabelOffset() int64 {
+	if x != nil {
+		return x.LabelOffset
+	}
+	return 0
+}
+
+func (x *Version) GetPredicted() int64 {
+	if x != nil {
+		return x.Predicted
+	}
+	return 0
+}
+
+type ListVersionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Versions      []*Version             `protobuf:"bytes,1,rep,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVersionsResponse) Reset() {
+	*x = ListVersionsResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVersionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVersionsResponse) ProtoMessage() {}
+
+func (x *ListVersionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVersionsResponse.ProtoReflect.Descriptor instead.
+func (*ListVersionsResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ListVersionsResponse) GetVersions() []*Version {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+type RollbackRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version       int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollbackRequest) Reset() {
+	*x = RollbackRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollbackRequest) ProtoMessage() {}
+
+func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollbackRequest.ProtoReflect.Descriptor instead.
+func (*RollbackRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *RollbackRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RollbackRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type PromoteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The alias that serves the promoted model at /model/{alias}/predict
+	// (default "prod").
+	Alias         string `protobuf:"bytes,2,opt,name=alias,proto3" json:"alias,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromoteRequest) Reset() {
+	*x = PromoteRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromoteRequest) ProtoMessage() {}
+
+func (x *PromoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromoteRequest.ProtoReflect.Descriptor instead.
+func (*PromoteRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *PromoteRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PromoteRequest) GetAlias() string {
+	if x != nil {
+		return x.Alias
+	}
+	return ""
+}
+
+type GetLogsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stdout        string                 `protobuf:"bytes,1,opt,name=stdout,proto3" json:"stdout,omitempty"`
+	Stderr        string                 `protobuf:"bytes,2,opt,name=stderr,proto3" json:"stderr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLogsResponse) Reset() {
+	*x = GetLogsResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLogsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLogsResponse) ProtoMessage() {}
+
+func (x *GetLogsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLogsResponse.ProtoReflect.Descriptor instead.
+func (*GetLogsResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GetLogsResponse) GetStdout() string {
+	if x != nil {
+		return x.Stdout
+	}
+	return ""
+}
+
+func (x *GetLogsResponse) GetStderr() string {
+	if x != nil {
+		return x.Stderr
+	}
+	return ""
+}
+
 var File_spate_v1_spate_proto protoreflect.FileDescriptor
 
 const file_spate_v1_spate_proto_rawDesc = "" +
@@ -759,7 +2672,172 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x14DeleteDatasetRequest\x12\x1d\n" +
 	"\n" +
 	"dataset_id\x18\x01 \x01(\tR\tdatasetId\"\x17\n" +
-	"\x15DeleteDatasetResponse*\xc2\x01\n" +
+	"\x15DeleteDatasetResponse\"\x19\n" +
+	"\x17TimestampFormatsRequest\"4\n" +
+	"\x18TimestampFormatsResponse\x12\x18\n" +
+	"\aformats\x18\x01 \x03(\tR\aformats\"r\n" +
+	"\x18RegisterTimestampRequest\x12\x1d\n" +
+	"\n" +
+	"dataset_id\x18\x01 \x01(\tR\tdatasetId\x12\x1f\n" +
+	"\vcolumn_name\x18\x02 \x01(\tR\n" +
+	"columnName\x12\x16\n" +
+	"\x06format\x18\x03 \x01(\tR\x06format\"\x85\x02\n" +
+	"\n" +
+	"FeatureDef\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x10\n" +
+	"\x03sql\x18\x03 \x01(\tR\x03sql\x12\x16\n" +
+	"\x06column\x18\x04 \x01(\tR\x06column\x12\x1c\n" +
+	"\toperation\x18\x05 \x01(\tR\toperation\x12\x19\n" +
+	"\bgroup_by\x18\x06 \x01(\tR\agroupBy\x12)\n" +
+	"\x10timestamp_column\x18\a \x01(\tR\x0ftimestampColumn\x12\x16\n" +
+	"\x06window\x18\b \x01(\tR\x06window\x12)\n" +
+	"\x10allowed_lateness\x18\t \x01(\tR\x0fallowedLateness\"i\n" +
+	"\aFeature\x12&\n" +
+	"\x03def\x18\x01 \x01(\v2\x14.spate.v1.FeatureDefR\x03def\x12\"\n" +
+	"\fmaterialized\x18\x02 \x01(\bR\fmaterialized\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\"m\n" +
+	"\x1aMaterializeFeaturesRequest\x12\x1d\n" +
+	"\n" +
+	"dataset_id\x18\x01 \x01(\tR\tdatasetId\x120\n" +
+	"\bfeatures\x18\x02 \x03(\v2\x14.spate.v1.FeatureDefR\bfeatures\"P\n" +
+	"\x18ValidateFeaturesResponse\x124\n" +
+	"\routput_fields\x18\x01 \x03(\v2\x0f.spate.v1.FieldR\foutputFields\"4\n" +
+	"\x13ListFeaturesRequest\x12\x1d\n" +
+	"\n" +
+	"dataset_id\x18\x01 \x01(\tR\tdatasetId\"\x93\x01\n" +
+	"\x14ListFeaturesResponse\x12-\n" +
+	"\bfeatures\x18\x01 \x03(\v2\x11.spate.v1.FeatureR\bfeatures\x12#\n" +
+	"\rcomputed_rows\x18\x02 \x01(\x03R\fcomputedRows\x12'\n" +
+	"\x0ffeature_version\x18\x03 \x01(\x03R\x0efeatureVersion\"G\n" +
+	"\x12DropFeatureRequest\x12\x1d\n" +
+	"\n" +
+	"dataset_id\x18\x01 \x01(\tR\tdatasetId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\x13\n" +
+	"\x11AlgorithmsRequest\"r\n" +
+	"\x12AlgorithmsResponse\x12\x1e\n" +
+	"\n" +
+	"supervised\x18\x01 \x03(\tR\n" +
+	"supervised\x12\"\n" +
+	"\funsupervised\x18\x02 \x03(\tR\funsupervised\x12\x18\n" +
+	"\ametrics\x18\x03 \x03(\tR\ametrics\"@\n" +
+	"\tLabelSpec\x12\x1d\n" +
+	"\n" +
+	"dataset_id\x18\x01 \x01(\tR\tdatasetId\x12\x14\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\"\xff\x03\n" +
+	"\rDeployRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"dataset_id\x18\x02 \x01(\tR\tdatasetId\x12,\n" +
+	"\x12model_configs_json\x18\x03 \x01(\tR\x10modelConfigsJson\x12)\n" +
+	"\x10numerical_fields\x18\x04 \x03(\tR\x0fnumericalFields\x12-\n" +
+	"\x12categorical_fields\x18\x05 \x03(\tR\x11categoricalFields\x12\x1d\n" +
+	"\n" +
+	"time_field\x18\x06 \x01(\tR\ttimeField\x12)\n" +
+	"\x05label\x18\a \x01(\v2\x13.spate.v1.LabelSpecR\x05label\x12!\n" +
+	"\fpredict_only\x18\b \x01(\bR\vpredictOnly\x12#\n" +
+	"\rinitial_state\x18\t \x01(\fR\finitialState\x122\n" +
+	"\x15version_every_samples\x18\n" +
+	" \x01(\x03R\x13versionEverySamples\x122\n" +
+	"\x15version_every_seconds\x18\v \x01(\x01R\x13versionEverySeconds\x12\x18\n" +
+	"\ametrics\x18\f \x03(\tR\ametrics\x12\x1f\n" +
+	"\vmax_pending\x18\r \x01(\x05R\n" +
+	"maxPending\"\xe9\x05\n" +
+	"\n" +
+	"ModelStats\x12!\n" +
+	"\finput_offset\x18\x01 \x01(\x03R\vinputOffset\x12!\n" +
+	"\flabel_offset\x18\x02 \x01(\x03R\vlabelOffset\x12\x1b\n" +
+	"\tinput_end\x18\x03 \x01(\x03R\binputEnd\x12\x1b\n" +
+	"\tlabel_end\x18\x04 \x01(\x03R\blabelEnd\x12\x1c\n" +
+	"\tpredicted\x18\x05 \x01(\x03R\tpredicted\x12\x18\n" +
+	"\alearned\x18\x06 \x01(\x03R\alearned\x12!\n" +
+	"\fpending_rows\x18\a \x01(\x03R\vpendingRows\x12#\n" +
+	"\rparked_labels\x18\b \x01(\x03R\fparkedLabels\x12!\n" +
+	"\fdropped_rows\x18\t \x01(\x03R\vdroppedRows\x12%\n" +
+	"\x0edropped_labels\x18\n" +
+	" \x01(\x03R\rdroppedLabels\x12\x1d\n" +
+	"\n" +
+	"bad_labels\x18\v \x01(\x03R\tbadLabels\x12&\n" +
+	"\x0frows_per_second\x18\f \x01(\x01R\rrowsPerSecond\x12*\n" +
+	"\x11labels_per_second\x18\r \x01(\x01R\x0flabelsPerSecond\x12&\n" +
+	"\x0flabel_join_rate\x18\x0e \x01(\x01R\rlabelJoinRate\x12.\n" +
+	"\x13latency_p50_seconds\x18\x0f \x01(\x01R\x11latencyP50Seconds\x12.\n" +
+	"\x13latency_p99_seconds\x18\x10 \x01(\x01R\x11latencyP99Seconds\x12;\n" +
+	"\ametrics\x18\x11 \x03(\v2!.spate.v1.ModelStats.MetricsEntryR\ametrics\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x12 \x01(\tR\tlastError\x1a:\n" +
+	"\fMetricsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\xbb\x04\n" +
+	"\tModelInfo\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
+	"\talgorithm\x18\x02 \x01(\tR\talgorithm\x12\x1d\n" +
+	"\n" +
+	"dataset_id\x18\x03 \x01(\tR\tdatasetId\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x12\x14\n" +
+	"\x05stage\x18\x05 \x01(\tR\x05stage\x12'\n" +
+	"\x0fcurrent_version\x18\x06 \x01(\x03R\x0ecurrentVersion\x12,\n" +
+	"\x12model_configs_json\x18\a \x01(\tR\x10modelConfigsJson\x12)\n" +
+	"\x10numerical_fields\x18\b \x03(\tR\x0fnumericalFields\x12-\n" +
+	"\x12categorical_fields\x18\t \x03(\tR\x11categoricalFields\x12\x1d\n" +
+	"\n" +
+	"time_field\x18\n" +
+	" \x01(\tR\ttimeField\x12)\n" +
+	"\x05label\x18\v \x01(\v2\x13.spate.v1.LabelSpecR\x05label\x12!\n" +
+	"\fpredict_only\x18\f \x01(\bR\vpredictOnly\x12\x18\n" +
+	"\ametrics\x18\r \x03(\tR\ametrics\x12%\n" +
+	"\x0eendpoint_paths\x18\x0e \x03(\tR\rendpointPaths\x12*\n" +
+	"\x05stats\x18\x0f \x01(\v2\x14.spate.v1.ModelStatsR\x05stats\x12&\n" +
+	"\x0fcreated_at_unix\x18\x10 \x01(\x03R\rcreatedAtUnix\"%\n" +
+	"\x0fGetModelRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x13\n" +
+	"\x11ListModelsRequest\"A\n" +
+	"\x12ListModelsResponse\x12+\n" +
+	"\x06models\x18\x01 \x03(\v2\x13.spate.v1.ModelInfoR\x06models\"@\n" +
+	"\x14SetModelStateRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\"\x15\n" +
+	"\x13DeleteModelResponse\">\n" +
+	"\x10AddMetricRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06metric\x18\x02 \x01(\tR\x06metric\"\x98\x01\n" +
+	"\x14GetEvaluationRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06metric\x18\x02 \x01(\tR\x06metric\x12\x1f\n" +
+	"\vwindow_size\x18\x03 \x01(\x05R\n" +
+	"windowSize\x12\x1d\n" +
+	"\n" +
+	"from_index\x18\x04 \x01(\x03R\tfromIndex\x12\x14\n" +
+	"\x05limit\x18\x05 \x01(\x05R\x05limit\"d\n" +
+	"\x15GetEvaluationResponse\x12\x14\n" +
+	"\x05index\x18\x01 \x03(\x03R\x05index\x12\x16\n" +
+	"\x06values\x18\x02 \x03(\x01R\x06values\x12\x1d\n" +
+	"\n" +
+	"next_index\x18\x03 \x01(\x03R\tnextIndex\"\xee\x02\n" +
+	"\aVersion\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12!\n" +
+	"\fsamples_seen\x18\x02 \x01(\x03R\vsamplesSeen\x128\n" +
+	"\ametrics\x18\x03 \x03(\v2\x1e.spate.v1.Version.MetricsEntryR\ametrics\x12&\n" +
+	"\x0fcreated_at_unix\x18\x04 \x01(\x03R\rcreatedAtUnix\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x16\n" +
+	"\x06parent\x18\x06 \x01(\x03R\x06parent\x12!\n" +
+	"\finput_offset\x18\a \x01(\x03R\vinputOffset\x12!\n" +
+	"\flabel_offset\x18\b \x01(\x03R\vlabelOffset\x12\x1c\n" +
+	"\tpredicted\x18\t \x01(\x03R\tpredicted\x1a:\n" +
+	"\fMetricsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"E\n" +
+	"\x14ListVersionsResponse\x12-\n" +
+	"\bversions\x18\x01 \x03(\v2\x11.spate.v1.VersionR\bversions\"?\n" +
+	"\x0fRollbackRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\":\n" +
+	"\x0ePromoteRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05alias\x18\x02 \x01(\tR\x05alias\"A\n" +
+	"\x0fGetLogsResponse\x12\x16\n" +
+	"\x06stdout\x18\x01 \x01(\tR\x06stdout\x12\x16\n" +
+	"\x06stderr\x18\x02 \x01(\tR\x06stderr*\xc2\x01\n" +
 	"\tFieldType\x12\x1a\n" +
 	"\x16FIELD_TYPE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10FIELD_TYPE_INT32\x10\x01\x12\x14\n" +
@@ -777,7 +2855,30 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\n" +
 	"GetDataset\x12\x1b.spate.v1.GetDatasetRequest\x1a\x11.spate.v1.Dataset\x12M\n" +
 	"\fListDatasets\x12\x1d.spate.v1.ListDatasetsRequest\x1a\x1e.spate.v1.ListDatasetsResponse\x12P\n" +
-	"\rDeleteDataset\x12\x1e.spate.v1.DeleteDatasetRequest\x1a\x1f.spate.v1.DeleteDatasetResponseB1Z/github.com/spate-ml/spate/proto/spatev1;spatev1b\x06proto3"
+	"\rDeleteDataset\x12\x1e.spate.v1.DeleteDatasetRequest\x1a\x1f.spate.v1.DeleteDatasetResponse2\x8e\x04\n" +
+	"\x0eFeatureService\x12Y\n" +
+	"\x10TimestampFormats\x12!.spate.v1.TimestampFormatsRequest\x1a\".spate.v1.TimestampFormatsResponse\x12J\n" +
+	"\x11RegisterTimestamp\x12\".spate.v1.RegisterTimestampRequest\x1a\x11.spate.v1.Dataset\x12\\\n" +
+	"\x10ValidateFeatures\x12$.spate.v1.MaterializeFeaturesRequest\x1a\".spate.v1.ValidateFeaturesResponse\x12[\n" +
+	"\x13MaterializeFeatures\x12$.spate.v1.MaterializeFeaturesRequest\x1a\x1e.spate.v1.ListFeaturesResponse\x12M\n" +
+	"\fListFeatures\x12\x1d.spate.v1.ListFeaturesRequest\x1a\x1e.spate.v1.ListFeaturesResponse\x12K\n" +
+	"\vDropFeature\x12\x1c.spate.v1.DropFeatureRequest\x1a\x1e.spate.v1.ListFeaturesResponse2\xf2\x06\n" +
+	"\fModelService\x12G\n" +
+	"\n" +
+	"Algorithms\x12\x1b.spate.v1.AlgorithmsRequest\x1a\x1c.spate.v1.AlgorithmsResponse\x126\n" +
+	"\x06Deploy\x12\x17.spate.v1.DeployRequest\x1a\x13.spate.v1.ModelInfo\x12:\n" +
+	"\bGetModel\x12\x19.spate.v1.GetModelRequest\x1a\x13.spate.v1.ModelInfo\x12G\n" +
+	"\n" +
+	"ListModels\x12\x1b.spate.v1.ListModelsRequest\x1a\x1c.spate.v1.ListModelsResponse\x12D\n" +
+	"\rSetModelState\x12\x1e.spate.v1.SetModelStateRequest\x1a\x13.spate.v1.ModelInfo\x12G\n" +
+	"\vDeleteModel\x12\x19.spate.v1.GetModelRequest\x1a\x1d.spate.v1.DeleteModelResponse\x12<\n" +
+	"\tAddMetric\x12\x1a.spate.v1.AddMetricRequest\x1a\x13.spate.v1.ModelInfo\x12P\n" +
+	"\rGetEvaluation\x12\x1e.spate.v1.GetEvaluationRequest\x1a\x1f.spate.v1.GetEvaluationResponse\x12I\n" +
+	"\fListVersions\x12\x19.spate.v1.GetModelRequest\x1a\x1e.spate.v1.ListVersionsResponse\x12=\n" +
+	"\rCreateVersion\x12\x19.spate.v1.GetModelRequest\x1a\x11.spate.v1.Version\x128\n" +
+	"\bRollback\x12\x19.spate.v1.RollbackRequest\x1a\x11.spate.v1.Version\x128\n" +
+	"\aPromote\x12\x18.spate.v1.PromoteRequest\x1a\x13.spate.v1.ModelInfo\x12?\n" +
+	"\aGetLogs\x12\x19.spate.v1.GetModelRequest\x1a\x19.spate.v1.GetLogsResponseB1Z/github.com/spate-ml/spate/proto/spatev1;spatev1b\x06proto3"
 
 var (
 	file_spate_v1_spate_proto_rawDescOnce sync.Once
@@ -792,46 +2893,126 @@ func file_spate_v1_spate_proto_rawDescGZIP() []byte {
 }
 
 var file_spate_v1_spate_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_spate_v1_spate_proto_goTypes = []any{
-	(FieldType)(0),                // 0: spate.v1.FieldType
-	(*WhoAmIRequest)(nil),         // 1: spate.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),        // 2: spate.v1.WhoAmIResponse
-	(*LoginRequest)(nil),          // 3: spate.v1.LoginRequest
-	(*LoginResponse)(nil),         // 4: spate.v1.LoginResponse
-	(*Field)(nil),                 // 5: spate.v1.Field
-	(*CreateDatasetRequest)(nil),  // 6: spate.v1.CreateDatasetRequest
-	(*Dataset)(nil),               // 7: spate.v1.Dataset
-	(*GetDatasetRequest)(nil),     // 8: spate.v1.GetDatasetRequest
-	(*ListDatasetsRequest)(nil),   // 9: spate.v1.ListDatasetsRequest
-	(*ListDatasetsResponse)(nil),  // 10: spate.v1.ListDatasetsResponse
-	(*DeleteDatasetRequest)(nil),  // 11: spate.v1.DeleteDatasetRequest
-	(*DeleteDatasetResponse)(nil), // 12: spate.v1.DeleteDatasetResponse
-	nil,                           // 13: spate.v1.Dataset.TimestampFieldsEntry
+	(FieldType)(0),                     // 0: spate.v1.FieldType
+	(*WhoAmIRequest)(nil),              // 1: spate.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),             // 2: spate.v1.WhoAmIResponse
+	(*LoginRequest)(nil),               // 3: spate.v1.LoginRequest
+	(*LoginResponse)(nil),              // 4: spate.v1.LoginResponse
+	(*Field)(nil),                      // 5: spate.v1.Field
+	(*CreateDatasetRequest)(nil),       // 6: spate.v1.CreateDatasetRequest
+	(*Dataset)(nil),                    // 7: spate.v1.Dataset
+	(*GetDatasetRequest)(nil),          // 8: spate.v1.GetDatasetRequest
+	(*ListDatasetsRequest)(nil),        // 9: spate.v1.ListDatasetsRequest
+	(*ListDatasetsResponse)(nil),       // 10: spate.v1.ListDatasetsResponse
+	(*DeleteDatasetRequest)(nil),       // 11: spate.v1.DeleteDatasetRequest
+	(*DeleteDatasetResponse)(nil),      // 12: spate.v1.DeleteDatasetResponse
+	(*TimestampFormatsRequest)(nil),    // 13: spate.v1.TimestampFormatsRequest
+	(*TimestampFormatsResponse)(nil),   // 14: spate.v1.TimestampFormatsResponse
+	(*RegisterTimestampRequest)(nil),   // 15: spate.v1.RegisterTimestampRequest
+	(*FeatureDef)(nil),                 // 16: spate.v1.FeatureDef
+	(*Feature)(nil),                    // 17: spate.v1.Feature
+	(*MaterializeFeaturesRequest)(nil), // 18: spate.v1.MaterializeFeaturesRequest
+	(*ValidateFeaturesResponse)(nil),   // 19: spate.v1.ValidateFeaturesResponse
+	(*ListFeaturesRequest)(nil),        // 20: spate.v1.ListFeaturesRequest
+	(*ListFeaturesResponse)(nil),       // 21: spate.v1.ListFeaturesResponse
+	(*DropFeatureRequest)(nil),         // 22: spate.v1.DropFeatureRequest
+	(*AlgorithmsRequest)(nil),          // 23: spate.v1.AlgorithmsRequest
+	(*AlgorithmsResponse)(nil),         // 24: spate.v1.AlgorithmsResponse
+	(*LabelSpec)(nil),                  // 25: spate.v1.LabelSpec
+	(*DeployRequest)(nil),              // 26: spate.v1.DeployRequest
+	(*ModelStats)(nil),                 // 27: spate.v1.ModelStats
+	(*ModelInfo)(nil),                  // 28: spate.v1.ModelInfo
+	(*GetModelRequest)(nil),            // 29: spate.v1.GetModelRequest
+	(*ListModelsRequest)(nil),          // 30: spate.v1.ListModelsRequest
+	(*ListModelsResponse)(nil),         // 31: spate.v1.ListModelsResponse
+	(*SetModelStateRequest)(nil),       // 32: spate.v1.SetModelStateRequest
+	(*DeleteModelResponse)(nil),        // 33: spate.v1.DeleteModelResponse
+	(*AddMetricRequest)(nil),           // 34: spate.v1.AddMetricRequest
+	(*GetEvaluationRequest)(nil),       // 35: spate.v1.GetEvaluationRequest
+	(*GetEvaluationResponse)(nil),      // 36: spate.v1.GetEvaluationResponse
+	(*Version)(nil),                    // 37: spate.v1.Version
+	(*ListVersionsResponse)(nil),       // 38: spate.v1.ListVersionsResponse
+	(*RollbackRequest)(nil),            // 39: spate.v1.RollbackRequest
+	(*PromoteRequest)(nil),             // 40: spate.v1.PromoteRequest
+	(*GetLogsResponse)(nil),            // 41: spate.v1.GetLogsResponse
+	nil,                                // 42: spate.v1.Dataset.TimestampFieldsEntry
+	nil,                                // 43: spate.v1.ModelStats.MetricsEntry
+	nil,                                // 44: spate.v1.Version.MetricsEntry
 }
 var file_spate_v1_spate_proto_depIdxs = []int32{
 	0,  // 0: spate.v1.Field.type:type_name -> spate.v1.FieldType
 	5,  // 1: spate.v1.CreateDatasetRequest.fields:type_name -> spate.v1.Field
 	5,  // 2: spate.v1.Dataset.fields:type_name -> spate.v1.Field
-	13, // 3: spate.v1.Dataset.timestamp_fields:type_name -> spate.v1.Dataset.TimestampFieldsEntry
+	42, // 3: spate.v1.Dataset.timestamp_fields:type_name -> spate.v1.Dataset.TimestampFieldsEntry
 	7,  // 4: spate.v1.ListDatasetsResponse.datasets:type_name -> spate.v1.Dataset
-	1,  // 5: spate.v1.AuthService.WhoAmI:input_type -> spate.v1.WhoAmIRequest
-	3,  // 6: spate.v1.AuthService.Login:input_type -> spate.v1.LoginRequest
-	6,  // 7: spate.v1.DatasetService.CreateDataset:input_type -> spate.v1.CreateDatasetRequest
-	8,  // 8: spate.v1.DatasetService.GetDataset:input_type -> spate.v1.GetDatasetRequest
-	9,  // 9: spate.v1.DatasetService.ListDatasets:input_type -> spate.v1.ListDatasetsRequest
-	11, // 10: spate.v1.DatasetService.DeleteDataset:input_type -> spate.v1.DeleteDatasetRequest
-	2,  // 11: spate.v1.AuthService.WhoAmI:output_type -> spate.v1.WhoAmIResponse
-	4,  // 12: spate.v1.AuthService.Login:output_type -> spate.v1.LoginResponse
-	7,  // 13: spate.v1.DatasetService.CreateDataset:output_type -> spate.v1.Dataset
-	7,  // 14: spate.v1.DatasetService.GetDataset:output_type -> spate.v1.Dataset
-	10, // 15: spate.v1.DatasetService.ListDatasets:output_type -> spate.v1.ListDatasetsResponse
-	12, // 16: spate.v1.DatasetService.DeleteDataset:output_type -> spate.v1.DeleteDatasetResponse
-	11, // [11:17] is the sub-list for method output_type
-	5,  // [5:11] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	16, // 5: spate.v1.Feature.def:type_name -> spate.v1.FeatureDef
+	16, // 6: spate.v1.MaterializeFeaturesRequest.features:type_name -> spate.v1.FeatureDef
+	5,  // 7: spate.v1.ValidateFeaturesResponse.output_fields:type_name -> spate.v1.Field
+	17, // 8: spate.v1.ListFeaturesResponse.features:type_name -> spate.v1.Feature
+	25, // 9: spate.v1.DeployRequest.label:type_name -> spate.v1.LabelSpec
+	43, // 10: spate.v1.ModelStats.metrics:type_name -> spate.v1.ModelStats.MetricsEntry
+	25, // 11: spate.v1.ModelInfo.label:type_name -> spate.v1.LabelSpec
+	27, // 12: spate.v1.ModelInfo.stats:type_name -> spate.v1.ModelStats
+	28, // 13: spate.v1.ListModelsResponse.models:type_name -> spate.v1.ModelInfo
+	44, // 14: spate.v1.Version.metrics:type_name -> spate.v1.Version.MetricsEntry
+	37, // 15: spate.v1.ListVersionsResponse.versions:type_name -> spate.v1.Version
+	1,  // 16: spate.v1.AuthService.WhoAmI:input_type -> spate.v1.WhoAmIRequest
+	3,  // 17: spate.v1.AuthService.Login:input_type -> spate.v1.LoginRequest
+	6,  // 18: spate.v1.DatasetService.CreateDataset:input_type -> spate.v1.CreateDatasetRequest
+	8,  // 19: spate.v1.DatasetService.GetDataset:input_type -> spate.v1.GetDatasetRequest
+	9,  // 20: spate.v1.DatasetService.ListDatasets:input_type -> spate.v1.ListDatasetsRequest
+	11, // 21: spate.v1.DatasetService.DeleteDataset:input_type -> spate.v1.DeleteDatasetRequest
+	13, // 22: spate.v1.FeatureService.TimestampFormats:input_type -> spate.v1.TimestampFormatsRequest
+	15, // 23: spate.v1.FeatureService.RegisterTimestamp:input_type -> spate.v1.RegisterTimestampRequest
+	18, // 24: spate.v1.FeatureService.ValidateFeatures:input_type -> spate.v1.MaterializeFeaturesRequest
+	18, // 25: spate.v1.FeatureService.MaterializeFeatures:input_type -> spate.v1.MaterializeFeaturesRequest
+	20, // 26: spate.v1.FeatureService.ListFeatures:input_type -> spate.v1.ListFeaturesRequest
+	22, // 27: spate.v1.FeatureService.DropFeature:input_type -> spate.v1.DropFeatureRequest
+	23, // 28: spate.v1.ModelService.Algorithms:input_type -> spate.v1.AlgorithmsRequest
+	26, // 29: spate.v1.ModelService.Deploy:input_type -> spate.v1.DeployRequest
+	29, // 30: spate.v1.ModelService.GetModel:input_type -> spate.v1.GetModelRequest
+	30, // 31: spate.v1.ModelService.ListModels:input_type -> spate.v1.ListModelsRequest
+	32, // 32: spate.v1.ModelService.SetModelState:input_type -> spate.v1.SetModelStateRequest
+	29, // 33: spate.v1.ModelService.DeleteModel:input_type -> spate.v1.GetModelRequest
+	34, // 34: spate.v1.ModelService.AddMetric:input_type -> spate.v1.AddMetricRequest
+	35, // 35: spate.v1.ModelService.GetEvaluation:input_type -> spate.v1.GetEvaluationRequest
+	29, // 36: spate.v1.ModelService.ListVersions:input_type -> spate.v1.GetModelRequest
+	29, // 37: spate.v1.ModelService.CreateVersion:input_type -> spate.v1.GetModelRequest
+	39, // 38: spate.v1.ModelService.Rollback:input_type -> spate.v1.RollbackRequest
+	40, // 39: spate.v1.ModelService.Promote:input_type -> spate.v1.PromoteRequest
+	29, // 40: spate.v1.ModelService.GetLogs:input_type -> spate.v1.GetModelRequest
+	2,  // 41: spate.v1.AuthService.WhoAmI:output_type -> spate.v1.WhoAmIResponse
+	4,  // 42: spate.v1.AuthService.Login:output_type -> spate.v1.LoginResponse
+	7,  // 43: spate.v1.DatasetService.CreateDataset:output_type -> spate.v1.Dataset
+	7,  // 44: spate.v1.DatasetService.GetDataset:output_type -> spate.v1.Dataset
+	10, // 45: spate.v1.DatasetService.ListDatasets:output_type -> spate.v1.ListDatasetsResponse
+	12, // 46: spate.v1.DatasetService.DeleteDataset:output_type -> spate.v1.DeleteDatasetResponse
+	14, // 47: spate.v1.FeatureService.TimestampFormats:output_type -> spate.v1.TimestampFormatsResponse
+	7,  // 48: spate.v1.FeatureService.RegisterTimestamp:output_type -> spate.v1.Dataset
+	19, // 49: spate.v1.FeatureService.ValidateFeatures:output_type -> spate.v1.ValidateFeaturesResponse
+	21, // 50: spate.v1.FeatureService.MaterializeFeatures:output_type -> spate.v1.ListFeaturesResponse
+	21, // 51: spate.v1.FeatureService.ListFeatures:output_type -> spate.v1.ListFeaturesResponse
+	21, // 52: spate.v1.FeatureService.DropFeature:output_type -> spate.v1.ListFeaturesResponse
+	24, // 53: spate.v1.ModelService.Algorithms:output_type -> spate.v1.AlgorithmsResponse
+	28, // 54: spate.v1.ModelService.Deploy:output_type -> spate.v1.ModelInfo
+	28, // 55: spate.v1.ModelService.GetModel:output_type -> spate.v1.ModelInfo
+	31, // 56: spate.v1.ModelService.ListModels:output_type -> spate.v1.ListModelsResponse
+	28, // 57: spate.v1.ModelService.SetModelState:output_type -> spate.v1.ModelInfo
+	33, // 58: spate.v1.ModelService.DeleteModel:output_type -> spate.v1.DeleteModelResponse
+	28, // 59: spate.v1.ModelService.AddMetric:output_type -> spate.v1.ModelInfo
+	36, // 60: spate.v1.ModelService.GetEvaluation:output_type -> spate.v1.GetEvaluationResponse
+	38, // 61: spate.v1.ModelService.ListVersions:output_type -> spate.v1.ListVersionsResponse
+	37, // 62: spate.v1.ModelService.CreateVersion:output_type -> spate.v1.Version
+	37, // 63: spate.v1.ModelService.Rollback:output_type -> spate.v1.Version
+	28, // 64: spate.v1.ModelService.Promote:output_type -> spate.v1.ModelInfo
+	41, // 65: spate.v1.ModelService.GetLogs:output_type -> spate.v1.GetLogsResponse
+	41, // [41:66] is the sub-list for method output_type
+	16, // [16:41] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_spate_v1_spate_proto_init() }
@@ -845,9 +3026,9 @@ func file_spate_v1_spate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spate_v1_spate_proto_rawDesc), len(file_spate_v1_spate_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   44,
 			NumExtensions: 0,
-			NumServices:   2,
+			NumServices:   4,
 		},
 		GoTypes:           file_spate_v1_spate_proto_goTypes,
 		DependencyIndexes: file_spate_v1_spate_proto_depIdxs,

@@ -398,3 +398,887 @@ var DatasetService_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "spate/v1/spate.proto",
 }
+
+const (
+	FeatureService_TimestampFormats_FullMethodName    = "/spate.v1.FeatureService/TimestampFormats"
+	FeatureService_RegisterTimestamp_FullMethodName   = "/spate.v1.FeatureService/RegisterTimestamp"
+	FeatureService_ValidateFeatures_FullMethodName    = "/spate.v1.FeatureService/ValidateFeatures"
+	FeatureService_MaterializeFeatures_FullMethodName = "/spate.v1.FeatureService/MaterializeFeatures"
+	FeatureService_ListFeatures_FullMethodName        = "/spate.v1.FeatureService/ListFeatures"
+	FeatureService_DropFeature_FullMethodName         = "/spate.v1.FeatureService/DropFeature"
+)
+
+// FeatureServiceClient is the client API for FeatureService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// FeatureService defines, previews and materializes streaming features.
+// Feature values are read over Flight: DoGet {"kind": "features", ...} for
+// materialized values, {"kind": "feature_preview", ...} for pending ones.
+type FeatureServiceClient interface {
+	// TimestampFormats lists the formats RegisterTimestamp accepts.
+	TimestampFormats(ctx context.Context, in *TimestampFormatsRequest, opts ...grpc.CallOption) (*TimestampFormatsResponse, error)
+	// RegisterTimestamp marks a column as event time. Registering the same
+	// column again with another format is INVALID_ARGUMENT.
+	RegisterTimestamp(ctx context.Context, in *RegisterTimestampRequest, opts ...grpc.CallOption) (*Dataset, error)
+	// ValidateFeatures type-checks definitions against the dataset without
+	// storing anything.
+	ValidateFeatures(ctx context.Context, in *MaterializeFeaturesRequest, opts ...grpc.CallOption) (*ValidateFeaturesResponse, error)
+	// MaterializeFeatures computes features for every row from now on and
+	// backfills the history. Names already materialized with the same
+	// definition are accepted (idempotent).
+	MaterializeFeatures(ctx context.Context, in *MaterializeFeaturesRequest, opts ...grpc.CallOption) (*ListFeaturesResponse, error)
+	ListFeatures(ctx context.Context, in *ListFeaturesRequest, opts ...grpc.CallOption) (*ListFeaturesResponse, error)
+	// DropFeature removes a materialized feature; FAILED_PRECONDITION when a
+	// model uses it.
+	DropFeature(ctx context.Context, in *DropFeatureRequest, opts ...grpc.CallOption) (*ListFeaturesResponse, error)
+}
+
+type featureServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewFeatureServiceClient(cc grpc.ClientConnInterface) FeatureServiceClient {
+	return &featureServiceClient{cc}
+}
+
+func (c *featureServiceClient) TimestampFormats(ctx context.Context, in *TimestampFormatsRequest, opts ...grpc.CallOption) (*TimestampFormatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TimestampFormatsResponse)
+	err := c.cc.Invoke(ctx, FeatureService_TimestampFormats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featureServiceClient) RegisterTimestamp(ctx context.Context, in *RegisterTimestampRequest, opts ...grpc.CallOption) (*Dataset, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Dataset)
+	err := c.cc.Invoke(ctx, FeatureService_RegisterTimestamp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featureServiceClient) ValidateFeatures(ctx context.Context, in *MaterializeFeaturesRequest, opts ...grpc.CallOption) (*ValidateFeaturesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ValidateFeaturesResponse)
+	err := c.cc.Invoke(ctx, FeatureService_ValidateFeatures_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featureServiceClient) MaterializeFeatures(ctx context.Context, in *MaterializeFeaturesRequest, opts ...grpc.CallOption) (*ListFeaturesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListFeaturesResponse)
+	err := c.cc.Invoke(ctx, FeatureService_MaterializeFeatures_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featureServiceClient) ListFeatures(ctx context.Context, in *ListFeaturesRequest, opts ...grpc.CallOption) (*ListFeaturesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListFeaturesResponse)
+	err := c.cc.Invoke(ctx, FeatureService_ListFeatures_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featureServiceClient) DropFeature(ctx context.Context, in *DropFeatureRequest, opts ...grpc.CallOption) (*ListFeaturesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListFeaturesResponse)
+	err := c.cc.Invoke(ctx, FeatureService_DropFeature_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FeatureServiceServer is the server API for FeatureService service.
+// All implementations must embed UnimplementedFeatureServiceServer
+// for forward compatibility.
+//
+// FeatureService defines, previews and materializes streaming features.
+// Feature values are read over Flight: DoGet {"kind": "features", ...} for
+// materialized values, {"kind": "feature_preview", ...} for pending ones.
+type FeatureServiceServer interface {
+	// TimestampFormats lists the formats RegisterTimestamp accepts.
+	TimestampFormats(context.Context, *TimestampFormatsRequest) (*TimestampFormatsResponse, error)
+	// RegisterTimestamp marks a column as event time. Registering the same
+	// column again with another format is INVALID_ARGUMENT.
+	RegisterTimestamp(context.Context, *RegisterTimestampRequest) (*Dataset, error)
+	// ValidateFeatures type-checks definitions against the dataset without
+	// storing anything.
+	ValidateFeatures(context.Context, *MaterializeFeaturesRequest) (*ValidateFeaturesResponse, error)
+	// MaterializeFeatures computes features for every row from now on and
+	// backfills the history. Names already materialized with the same
+	// definition are accepted (idempotent).
+	MaterializeFeatures(context.Context, *MaterializeFeaturesRequest) (*ListFeaturesResponse, error)
+	ListFeatures(context.Context, *ListFeaturesRequest) (*ListFeaturesResponse, error)
+	// DropFeature removes a materialized feature; FAILED_PRECONDITION when a
+	// model uses it.
+	DropFeature(context.Context, *DropFeatureRequest) (*ListFeaturesResponse, error)
+	mustEmbedUnimplementedFeatureServiceServer()
+}
+
+// UnimplementedFeatureServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedFeatureServiceServer struct{}
+
+func (UnimplementedFeatureServiceServer) TimestampFormats(context.Context, *TimestampFormatsRequest) (*TimestampFormatsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TimestampFormats not implemented")
+}
+func (UnimplementedFeatureServiceServer) RegisterTimestamp(context.Context, *RegisterTimestampRequest) (*Dataset, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterTimestamp not implemented")
+}
+func (UnimplementedFeatureServiceServer) ValidateFeatures(context.Context, *MaterializeFeaturesRequest) (*ValidateFeaturesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ValidateFeatures not implemented")
+}
+func (UnimplementedFeatureServiceServer) MaterializeFeatures(context.Context, *MaterializeFeaturesRequest) (*ListFeaturesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MaterializeFeatures not implemented")
+}
+func (UnimplementedFeatureServiceServer) ListFeatures(context.Context, *ListFeaturesRequest) (*ListFeaturesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListFeatures not implemented")
+}
+func (UnimplementedFeatureServiceServer) DropFeature(context.Context, *DropFeatureRequest) (*ListFeaturesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DropFeature not implemented")
+}
+func (UnimplementedFeatureServiceServer) mustEmbedUnimplementedFeatureServiceServer() {}
+func (UnimplementedFeatureServiceServer) testEmbeddedByValue()                        {}
+
+// UnsafeFeatureServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to FeatureServiceServer will
+// result in compilation errors.
+type UnsafeFeatureServiceServer interface {
+	mustEmbedUnimplementedFeatureServiceServer()
+}
+
+func RegisterFeatureServiceServer(s grpc.ServiceRegistrar, srv FeatureServiceServer) {
+	// If the following call panics, it indicates UnimplementedFeatureServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&FeatureService_ServiceDesc, srv)
+}
+
+func _FeatureService_TimestampFormats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TimestampFormatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeatureServiceServer).TimestampFormats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeatureService_TimestampFormats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeatureServiceServer).TimestampFormats(ctx, req.(*TimestampFormatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeatureService_RegisterTimestamp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterTimestampRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeatureServiceServer).RegisterTimestamp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeatureService_RegisterTimestamp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeatureServiceServer).RegisterTimestamp(ctx, req.(*RegisterTimestampRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeatureService_ValidateFeatures_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MaterializeFeaturesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeatureServiceServer).ValidateFeatures(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeatureService_ValidateFeatures_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeatureServiceServer).ValidateFeatures(ctx, req.(*MaterializeFeaturesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeatureService_MaterializeFeatures_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MaterializeFeaturesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeatureServiceServer).MaterializeFeatures(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeatureService_MaterializeFeatures_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeatureServiceServer).MaterializeFeatures(ctx, req.(*MaterializeFeaturesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeatureService_ListFeatures_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListFeaturesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeatureServiceServer).ListFeatures(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeatureService_ListFeatures_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeatureServiceServer).ListFeatures(ctx, req.(*ListFeaturesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeatureService_DropFeature_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DropFeatureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeatureServiceServer).DropFeature(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeatureService_DropFeature_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeatureServiceServer).DropFeature(ctx, req.(*DropFeatureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// FeatureService_ServiceDesc is the grpc.ServiceDesc for FeatureService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var FeatureService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "spate.v1.FeatureService",
+	HandlerType: (*FeatureServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "TimestampFormats",
+			Handler:    _FeatureService_TimestampFormats_Handler,
+		},
+		{
+			MethodName: "RegisterTimestamp",
+			Handler:    _FeatureService_RegisterTimestamp_Handler,
+		},
+		{
+			MethodName: "ValidateFeatures",
+			Handler:    _FeatureService_ValidateFeatures_Handler,
+		},
+		{
+			MethodName: "MaterializeFeatures",
+			Handler:    _FeatureService_MaterializeFeatures_Handler,
+		},
+		{
+			MethodName: "ListFeatures",
+			Handler:    _FeatureService_ListFeatures_Handler,
+		},
+		{
+			MethodName: "DropFeature",
+			Handler:    _FeatureService_DropFeature_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "spate/v1/spate.proto",
+}
+
+const (
+	ModelService_Algorithms_FullMethodName    = "/spate.v1.ModelService/Algorithms"
+	ModelService_Deploy_FullMethodName        = "/spate.v1.ModelService/Deploy"
+	ModelService_GetModel_FullMethodName      = "/spate.v1.ModelService/GetModel"
+	ModelService_ListModels_FullMethodName    = "/spate.v1.ModelService/ListModels"
+	ModelService_SetModelState_FullMethodName = "/spate.v1.ModelService/SetModelState"
+	ModelService_DeleteModel_FullMethodName   = "/spate.v1.ModelService/DeleteModel"
+	ModelService_AddMetric_FullMethodName     = "/spate.v1.ModelService/AddMetric"
+	ModelService_GetEvaluation_FullMethodName = "/spate.v1.ModelService/GetEvaluation"
+	ModelService_ListVersions_FullMethodName  = "/spate.v1.ModelService/ListVersions"
+	ModelService_CreateVersion_FullMethodName = "/spate.v1.ModelService/CreateVersion"
+	ModelService_Rollback_FullMethodName      = "/spate.v1.ModelService/Rollback"
+	ModelService_Promote_FullMethodName       = "/spate.v1.ModelService/Promote"
+	ModelService_GetLogs_FullMethodName       = "/spate.v1.ModelService/GetLogs"
+)
+
+// ModelServiceClient is the client API for ModelService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// ModelService deploys online models and manages their lifecycle.
+// Outputs are read over Flight: DoGet {"kind": "outputs", "model": ...}.
+type ModelServiceClient interface {
+	Algorithms(ctx context.Context, in *AlgorithmsRequest, opts ...grpc.CallOption) (*AlgorithmsResponse, error)
+	Deploy(ctx context.Context, in *DeployRequest, opts ...grpc.CallOption) (*ModelInfo, error)
+	GetModel(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*ModelInfo, error)
+	ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error)
+	SetModelState(ctx context.Context, in *SetModelStateRequest, opts ...grpc.CallOption) (*ModelInfo, error)
+	DeleteModel(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*DeleteModelResponse, error)
+	AddMetric(ctx context.Context, in *AddMetricRequest, opts ...grpc.CallOption) (*ModelInfo, error)
+	GetEvaluation(ctx context.Context, in *GetEvaluationRequest, opts ...grpc.CallOption) (*GetEvaluationResponse, error)
+	ListVersions(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*ListVersionsResponse, error)
+	CreateVersion(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*Version, error)
+	Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (*Version, error)
+	Promote(ctx context.Context, in *PromoteRequest, opts ...grpc.CallOption) (*ModelInfo, error)
+	GetLogs(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*GetLogsResponse, error)
+}
+
+type modelServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewModelServiceClient(cc grpc.ClientConnInterface) ModelServiceClient {
+	return &modelServiceClient{cc}
+}
+
+func (c *modelServiceClient) Algorithms(ctx context.Context, in *AlgorithmsRequest, opts ...grpc.CallOption) (*AlgorithmsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AlgorithmsResponse)
+	err := c.cc.Invoke(ctx, ModelService_Algorithms_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) Deploy(ctx context.Context, in *DeployRequest, opts ...grpc.CallOption) (*ModelInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelInfo)
+	err := c.cc.Invoke(ctx, ModelService_Deploy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) GetModel(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*ModelInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelInfo)
+	err := c.cc.Invoke(ctx, ModelService_GetModel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListModelsResponse)
+	err := c.cc.Invoke(ctx, ModelService_ListModels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) SetModelState(ctx context.Context, in *SetModelStateRequest, opts ...grpc.CallOption) (*ModelInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelInfo)
+	err := c.cc.Invoke(ctx, ModelService_SetModelState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) DeleteModel(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*DeleteModelResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteModelResponse)
+	err := c.cc.Invoke(ctx, ModelService_DeleteModel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) AddMetric(ctx context.Context, in *AddMetricRequest, opts ...grpc.CallOption) (*ModelInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelInfo)
+	err := c.cc.Invoke(ctx, ModelService_AddMetric_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) GetEvaluation(ctx context.Context, in *GetEvaluationRequest, opts ...grpc.CallOption) (*GetEvaluationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEvaluationResponse)
+	err := c.cc.Invoke(ctx, ModelService_GetEvaluation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) ListVersions(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*ListVersionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListVersionsResponse)
+	err := c.cc.Invoke(ctx, ModelService_ListVersions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) CreateVersion(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*Version, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Version)
+	err := c.cc.Invoke(ctx, ModelService_CreateVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (*Version, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Version)
+	err := c.cc.Invoke(ctx, ModelService_Rollback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) Promote(ctx context.Context, in *PromoteRequest, opts ...grpc.CallOption) (*ModelInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelInfo)
+	err := c.cc.Invoke(ctx, ModelService_Promote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *modelServiceClient) GetLogs(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*GetLogsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLogsResponse)
+	err := c.cc.Invoke(ctx, ModelService_GetLogs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ModelServiceServer is the server API for ModelService service.
+// All implementations must embed UnimplementedModelServiceServer
+// for forward compatibility.
+//
+// ModelService deploys online models and manages their lifecycle.
+// Outputs are read over Flight: DoGet {"kind": "outputs", "model": ...}.
+type ModelServiceServer interface {
+	Algorithms(context.Context, *AlgorithmsRequest) (*AlgorithmsResponse, error)
+	Deploy(context.Context, *DeployRequest) (*ModelInfo, error)
+	GetModel(context.Context, *GetModelRequest) (*ModelInfo, error)
+	ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error)
+	SetModelState(context.Context, *SetModelStateRequest) (*ModelInfo, error)
+	DeleteModel(context.Context, *GetModelRequest) (*DeleteModelResponse, error)
+	AddMetric(context.Context, *AddMetricRequest) (*ModelInfo, error)
+	GetEvaluation(context.Context, *GetEvaluationRequest) (*GetEvaluationResponse, error)
+	ListVersions(context.Context, *GetModelRequest) (*ListVersionsResponse, error)
+	CreateVersion(context.Context, *GetModelRequest) (*Version, error)
+	Rollback(context.Context, *RollbackRequest) (*Version, error)
+	Promote(context.Context, *PromoteRequest) (*ModelInfo, error)
+	GetLogs(context.Context, *GetModelRequest) (*GetLogsResponse, error)
+	mustEmbedUnimplementedModelServiceServer()
+}
+
+// UnimplementedModelServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedModelServiceServer struct{}
+
+func (UnimplementedModelServiceServer) Algorithms(context.Context, *AlgorithmsRequest) (*AlgorithmsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Algorithms not implemented")
+}
+func (UnimplementedModelServiceServer) Deploy(context.Context, *DeployRequest) (*ModelInfo, error) {
+	return nil, status.Error(codes.Unimplemented, "method Deploy not implemented")
+}
+func (UnimplementedModelServiceServer) GetModel(context.Context, *GetModelRequest) (*ModelInfo, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetModel not implemented")
+}
+func (UnimplementedModelServiceServer) ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListModels not implemented")
+}
+func (UnimplementedModelServiceServer) SetModelState(context.Context, *SetModelStateRequest) (*ModelInfo, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetModelState not implemented")
+}
+func (UnimplementedModelServiceServer) DeleteModel(context.Context, *GetModelRequest) (*DeleteModelResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteModel not implemented")
+}
+func (UnimplementedModelServiceServer) AddMetric(context.Context, *AddMetricRequest) (*ModelInfo, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddMetric not implemented")
+}
+func (UnimplementedModelServiceServer) GetEvaluation(context.Context, *GetEvaluationRequest) (*GetEvaluationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEvaluation not implemented")
+}
+func (UnimplementedModelServiceServer) ListVersions(context.Context, *GetModelRequest) (*ListVersionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListVersions not implemented")
+}
+func (UnimplementedModelServiceServer) CreateVersion(context.Context, *GetModelRequest) (*Version, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateVersion not implemented")
+}
+func (UnimplementedModelServiceServer) Rollback(context.Context, *RollbackRequest) (*Version, error) {
+	return nil, status.Error(codes.Unimplemented, "method Rollback not implemented")
+}
+func (UnimplementedModelServiceServer) Promote(context.Context, *PromoteRequest) (*ModelInfo, error) {
+	return nil, status.Error(codes.Unimplemented, "method Promote not implemented")
+}
+func (UnimplementedModelServiceServer) GetLogs(context.Context, *GetModelRequest) (*GetLogsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLogs not implemented")
+}
+func (UnimplementedModelServiceServer) mustEmbedUnimplementedModelServiceServer() {}
+func (UnimplementedModelServiceServer) testEmbeddedByValue()                      {}
+
+// UnsafeModelServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to ModelServiceServer will
+// result in compilation errors.
+type UnsafeModelServiceServer interface {
+	mustEmbedUnimplementedModelServiceServer()
+}
+
+func RegisterModelServiceServer(s grpc.ServiceRegistrar, srv ModelServiceServer) {
+	// If the following call panics, it indicates UnimplementedModelServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&ModelService_ServiceDesc, srv)
+}
+
+func _ModelService_Algorithms_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AlgorithmsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).Algorithms(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_Algorithms_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).Algorithms(ctx, req.(*AlgorithmsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_Deploy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeployRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).Deploy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_Deploy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).Deploy(ctx, req.(*DeployRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_GetModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).GetModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_GetModel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).GetModel(ctx, req.(*GetModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_ListModels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListModelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).ListModels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_ListModels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).ListModels(ctx, req.(*ListModelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_SetModelState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetModelStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).SetModelState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_SetModelState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).SetModelState(ctx, req.(*SetModelStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_DeleteModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).DeleteModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_DeleteModel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).DeleteModel(ctx, req.(*GetModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_AddMetric_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddMetricRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).AddMetric(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_AddMetric_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).AddMetric(ctx, req.(*AddMetricRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_GetEvaluation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEvaluationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).GetEvaluation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_GetEvaluation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).GetEvaluation(ctx, req.(*GetEvaluationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_ListVersions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).ListVersions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_ListVersions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).ListVersions(ctx, req.(*GetModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_CreateVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).CreateVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_CreateVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).CreateVersion(ctx, req.(*GetModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_Rollback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RollbackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).Rollback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_Rollback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).Rollback(ctx, req.(*RollbackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_Promote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PromoteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).Promote(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_Promote_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).Promote(ctx, req.(*PromoteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_GetLogs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).GetLogs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_GetLogs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).GetLogs(ctx, req.(*GetModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// ModelService_ServiceDesc is the grpc.ServiceDesc for ModelService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var ModelService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "spate.v1.ModelService",
+	HandlerType: (*ModelServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Algorithms",
+			Handler:    _ModelService_Algorithms_Handler,
+		},
+		{
+			MethodName: "Deploy",
+			Handler:    _ModelService_Deploy_Handler,
+		},
+		{
+			MethodName: "GetModel",
+			Handler:    _ModelService_GetModel_Handler,
+		},
+		{
+			MethodName: "ListModels",
+			Handler:    _ModelService_ListModels_Handler,
+		},
+		{
+			MethodName: "SetModelState",
+			Handler:    _ModelService_SetModelState_Handler,
+		},
+		{
+			MethodName: "DeleteModel",
+			Handler:    _ModelService_DeleteModel_Handler,
+		},
+		{
+			MethodName: "AddMetric",
+			Handler:    _ModelService_AddMetric_Handler,
+		},
+		{
+			MethodName: "GetEvaluation",
+			Handler:    _ModelService_GetEvaluation_Handler,
+		},
+		{
+			MethodName: "ListVersions",
+			Handler:    _ModelService_ListVersions_Handler,
+		},
+		{
+			MethodName: "CreateVersion",
+			Handler:    _ModelService_CreateVersion_Handler,
+		},
+		{
+			MethodName: "Rollback",
+			Handler:    _ModelService_Rollback_Handler,
+		},
+		{
+			MethodName: "Promote",
+			Handler:    _ModelService_Promote_Handler,
+		},
+		{
+			MethodName: "GetLogs",
+			Handler:    _ModelService_GetLogs_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "spate/v1/spate.proto",
+}

@@ -28,21 +28,77 @@ import (
 // send's first error.
 type Source func(ctx context.Context, ns string, cmd Command) (*arrow.Schema, func(send func(arrow.RecordBatch) error) error, error)
 
+// Exchange serves one DoExchange kind: it reads input batches from in (nil
+// at the end) and writes results with out.
+type Exchange func(ctx context.Context, ns string, cmd Command, in func() (arrow.RecordBatch, error), out func(*arrow.Schema, arrow.RecordBatch) error) error
+
 // Service implements the Flight service over a runtime engine.
 type Service struct {
 	flight.BaseFlightServer
-	engine  *runtime.Engine
-	log     *slog.Logger
-	sources map[string]Source
+	engine    *runtime.Engine
+	log       *slog.Logger
+	sources   map[string]Source
+	exchanges map[string]Exchange
 }
 
 // New returns the Flight service. sources maps ticket kinds other than
-// "dataset" to their readers.
-func New(engine *runtime.Engine, logger *slog.Logger, sources map[string]Source) *Service {
+// "dataset" to their readers; exchanges maps DoExchange command kinds to
+// their handlers.
+func New(engine *runtime.Engine, logger *slog.Logger, sources map[string]Source, exchanges map[string]Exchange) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{engine: engine, log: logger, sources: sources}
+	return &Service{engine: engine, log: logger, sources: sources, exchanges: exchanges}
+}
+
+// DoExchange runs a command over a stream of batches: the first message
+// carries a command descriptor {"kind": ...}; the server answers with
+// batches of its own.
+func (s *Service) DoExchange(stream flight.FlightService_DoExchangeServer) error {
+	ctx := stream.Context()
+	ns, err := namespace(ctx)
+	if err != nil {
+		return err
+	}
+	rdr, err := flight.NewRecordReader(stream)
+	if err != nil {
+		return status.Errorf(codes.InvalidArgument, "read Arrow stream: %v", err)
+	}
+	defer rdr.Release()
+	desc := rdr.LatestFlightDescriptor()
+	if desc == nil || desc.Type != flight.DescriptorCMD {
+		return status.Error(codes.InvalidArgument, "DoExchange needs a command descriptor {\"kind\": ...}")
+	}
+	c, err := parseCommand(desc.Cmd)
+	if err != nil {
+		return err
+	}
+	h, ok := s.exchanges[c.Kind]
+	if !ok {
+		return status.Errorf(codes.InvalidArgument, "unknown exchange kind %q", c.Kind)
+	}
+	var w *flight.Writer
+	defer func() {
+		if w != nil {
+			w.Close()
+		}
+	}()
+	in := func() (arrow.RecordBatch, error) {
+		if rdr.Next() {
+			return rdr.RecordBatch(), nil
+		}
+		if err := rdr.Err(); err != nil && !errors.Is(err, io.EOF) {
+			return nil, status.Errorf(codes.InvalidArgument, "malformed Arrow stream: %v", err)
+		}
+		return nil, nil
+	}
+	out := func(sch *arrow.Schema, rec arrow.RecordBatch) error {
+		if w == nil {
+			w = flight.NewRecordWriter(stream, ipc.WithSchema(sch))
+		}
+		return w.Write(rec)
+	}
+	return ToStatus(h(ctx, ns, c, in, out))
 }
 
 // Command is the JSON of a DoPut descriptor or a DoGet ticket.
@@ -61,6 +117,17 @@ type Command struct {
 	// Rows and Seed parameterize sample data sets.
 	Rows int    `json:"rows,omitempty"`
 	Seed uint64 `json:"seed,omitempty"`
+	// Model and Version name a deployed model (version 0: the live one).
+	Model   string `json:"model,omitempty"`
+	Version int64  `json:"version,omitempty"`
+	// Features are pending feature definitions (feature previews).
+	Features []json.RawMessage `json:"features,omitempty"`
+	// Local model training and prediction.
+	ModelConfigs      []json.RawMessage `json:"model_configs,omitempty"`
+	NumericalFields   []string          `json:"numerical_fields,omitempty"`
+	CategoricalFields []string          `json:"categorical_fields,omitempty"`
+	LabelField        string            `json:"label_field,omitempty"`
+	State             []byte            `json:"state,omitempty"`
 }
 
 // PutAck is the app_metadata of each DoPut result: one per accepted batch.

@@ -351,3 +351,903 @@ class DatasetService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class FeatureServiceStub:
+    """FeatureService defines, previews and materializes streaming features.
+    Feature values are read over Flight: DoGet {"kind": "features", ...} for
+    materialized values, {"kind": "feature_preview", ...} for pending ones.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.TimestampFormats = channel.unary_unary(
+                '/spate.v1.FeatureService/TimestampFormats',
+                request_serializer=spate_dot_v1_dot_spate__pb2.TimestampFormatsRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.TimestampFormatsResponse.FromString,
+                _registered_method=True)
+        self.RegisterTimestamp = channel.unary_unary(
+                '/spate.v1.FeatureService/RegisterTimestamp',
+                request_serializer=spate_dot_v1_dot_spate__pb2.RegisterTimestampRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.Dataset.FromString,
+                _registered_method=True)
+        self.ValidateFeatures = channel.unary_unary(
+                '/spate.v1.FeatureService/ValidateFeatures',
+                request_serializer=spate_dot_v1_dot_spate__pb2.MaterializeFeaturesRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ValidateFeaturesResponse.FromString,
+                _registered_method=True)
+        self.MaterializeFeatures = channel.unary_unary(
+                '/spate.v1.FeatureService/MaterializeFeatures',
+                request_serializer=spate_dot_v1_dot_spate__pb2.MaterializeFeaturesRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ListFeaturesResponse.FromString,
+                _registered_method=True)
+        self.ListFeatures = channel.unary_unary(
+                '/spate.v1.FeatureService/ListFeatures',
+                request_serializer=spate_dot_v1_dot_spate__pb2.ListFeaturesRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ListFeaturesResponse.FromString,
+                _registered_method=True)
+        self.DropFeature = channel.unary_unary(
+                '/spate.v1.FeatureService/DropFeature',
+                request_serializer=spate_dot_v1_dot_spate__pb2.DropFeatureRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ListFeaturesResponse.FromString,
+                _registered_method=True)
+
+
+class FeatureServiceServicer:
+    """FeatureService defines, previews and materializes streaming features.
+    Feature values are read over Flight: DoGet {"kind": "features", ...} for
+    materialized values, {"kind": "feature_preview", ...} for pending ones.
+    """
+
+    def TimestampFormats(self, request, context):
+        """TimestampFormats lists the formats RegisterTimestamp accepts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterTimestamp(self, request, context):
+        """RegisterTimestamp marks a column as event time. Registering the same
+        column again with another format is INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ValidateFeatures(self, request, context):
+        """ValidateFeatures type-checks definitions against the dataset without
+        storing anything.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MaterializeFeatures(self, request, context):
+        """MaterializeFeatures computes features for every row from now on and
+        backfills the history. Names already materialized with the same
+        definition are accepted (idempotent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFeatures(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DropFeature(self, request, context):
+        """DropFeature removes a materialized feature; FAILED_PRECONDITION when a
+        model uses it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_FeatureServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'TimestampFormats': grpc.unary_unary_rpc_method_handler(
+                    servicer.TimestampFormats,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.TimestampFormatsRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.TimestampFormatsResponse.SerializeToString,
+            ),
+            'RegisterTimestamp': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterTimestamp,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.RegisterTimestampRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.Dataset.SerializeToString,
+            ),
+            'ValidateFeatures': grpc.unary_unary_rpc_method_handler(
+                    servicer.ValidateFeatures,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.MaterializeFeaturesRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ValidateFeaturesResponse.SerializeToString,
+            ),
+            'MaterializeFeatures': grpc.unary_unary_rpc_method_handler(
+                    servicer.MaterializeFeatures,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.MaterializeFeaturesRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ListFeaturesResponse.SerializeToString,
+            ),
+            'ListFeatures': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFeatures,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.ListFeaturesRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ListFeaturesResponse.SerializeToString,
+            ),
+            'DropFeature': grpc.unary_unary_rpc_method_handler(
+                    servicer.DropFeature,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.DropFeatureRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ListFeaturesResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'spate.v1.FeatureService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('spate.v1.FeatureService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class FeatureService:
+    """FeatureService defines, previews and materializes streaming features.
+    Feature values are read over Flight: DoGet {"kind": "features", ...} for
+    materialized values, {"kind": "feature_preview", ...} for pending ones.
+    """
+
+    @staticmethod
+    def TimestampFormats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.FeatureService/TimestampFormats',
+            spate_dot_v1_dot_spate__pb2.TimestampFormatsRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.TimestampFormatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterTimestamp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.FeatureService/RegisterTimestamp',
+            spate_dot_v1_dot_spate__pb2.RegisterTimestampRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.Dataset.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ValidateFeatures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.FeatureService/ValidateFeatures',
+            spate_dot_v1_dot_spate__pb2.MaterializeFeaturesRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ValidateFeaturesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MaterializeFeatures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.FeatureService/MaterializeFeatures',
+            spate_dot_v1_dot_spate__pb2.MaterializeFeaturesRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ListFeaturesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFeatures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.FeatureService/ListFeatures',
+            spate_dot_v1_dot_spate__pb2.ListFeaturesRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ListFeaturesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DropFeature(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.FeatureService/DropFeature',
+            spate_dot_v1_dot_spate__pb2.DropFeatureRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ListFeaturesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ModelServiceStub:
+    """ModelService deploys online models and manages their lifecycle.
+    Outputs are read over Flight: DoGet {"kind": "outputs", "model": ...}.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Algorithms = channel.unary_unary(
+                '/spate.v1.ModelService/Algorithms',
+                request_serializer=spate_dot_v1_dot_spate__pb2.AlgorithmsRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.AlgorithmsResponse.FromString,
+                _registered_method=True)
+        self.Deploy = channel.unary_unary(
+                '/spate.v1.ModelService/Deploy',
+                request_serializer=spate_dot_v1_dot_spate__pb2.DeployRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
+                _registered_method=True)
+        self.GetModel = channel.unary_unary(
+                '/spate.v1.ModelService/GetModel',
+                request_serializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
+                _registered_method=True)
+        self.ListModels = channel.unary_unary(
+                '/spate.v1.ModelService/ListModels',
+                request_serializer=spate_dot_v1_dot_spate__pb2.ListModelsRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ListModelsResponse.FromString,
+                _registered_method=True)
+        self.SetModelState = channel.unary_unary(
+                '/spate.v1.ModelService/SetModelState',
+                request_serializer=spate_dot_v1_dot_spate__pb2.SetModelStateRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
+                _registered_method=True)
+        self.DeleteModel = channel.unary_unary(
+                '/spate.v1.ModelService/DeleteModel',
+                request_serializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.DeleteModelResponse.FromString,
+                _registered_method=True)
+        self.AddMetric = channel.unary_unary(
+                '/spate.v1.ModelService/AddMetric',
+                request_serializer=spate_dot_v1_dot_spate__pb2.AddMetricRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
+                _registered_method=True)
+        self.GetEvaluation = channel.unary_unary(
+                '/spate.v1.ModelService/GetEvaluation',
+                request_serializer=spate_dot_v1_dot_spate__pb2.GetEvaluationRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.GetEvaluationResponse.FromString,
+                _registered_method=True)
+        self.ListVersions = channel.unary_unary(
+                '/spate.v1.ModelService/ListVersions',
+                request_serializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ListVersionsResponse.FromString,
+                _registered_method=True)
+        self.CreateVersion = channel.unary_unary(
+                '/spate.v1.ModelService/CreateVersion',
+                request_serializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.Version.FromString,
+                _registered_method=True)
+        self.Rollback = channel.unary_unary(
+                '/spate.v1.ModelService/Rollback',
+                request_serializer=spate_dot_v1_dot_spate__pb2.RollbackRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.Version.FromString,
+                _registered_method=True)
+        self.Promote = channel.unary_unary(
+                '/spate.v1.ModelService/Promote',
+                request_serializer=spate_dot_v1_dot_spate__pb2.PromoteRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
+                _registered_method=True)
+        self.GetLogs = channel.unary_unary(
+                '/spate.v1.ModelService/GetLogs',
+                request_serializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.GetLogsResponse.FromString,
+                _registered_method=True)
+
+
+class ModelServiceServicer:
+    """ModelService deploys online models and manages their lifecycle.
+    Outputs are read over Flight: DoGet {"kind": "outputs", "model": ...}.
+    """
+
+    def Algorithms(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Deploy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetModel(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListModels(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetModelState(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteModel(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddMetric(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEvaluation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVersions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateVersion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Rollback(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Promote(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLogs(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ModelServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Algorithms': grpc.unary_unary_rpc_method_handler(
+                    servicer.Algorithms,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.AlgorithmsRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.AlgorithmsResponse.SerializeToString,
+            ),
+            'Deploy': grpc.unary_unary_rpc_method_handler(
+                    servicer.Deploy,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.DeployRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ModelInfo.SerializeToString,
+            ),
+            'GetModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetModel,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ModelInfo.SerializeToString,
+            ),
+            'ListModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListModels,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.ListModelsRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ListModelsResponse.SerializeToString,
+            ),
+            'SetModelState': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetModelState,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.SetModelStateRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ModelInfo.SerializeToString,
+            ),
+            'DeleteModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteModel,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.DeleteModelResponse.SerializeToString,
+            ),
+            'AddMetric': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddMetric,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.AddMetricRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ModelInfo.SerializeToString,
+            ),
+            'GetEvaluation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEvaluation,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.GetEvaluationRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.GetEvaluationResponse.SerializeToString,
+            ),
+            'ListVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVersions,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ListVersionsResponse.SerializeToString,
+            ),
+            'CreateVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateVersion,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.Version.SerializeToString,
+            ),
+            'Rollback': grpc.unary_unary_rpc_method_handler(
+                    servicer.Rollback,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.RollbackRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.Version.SerializeToString,
+            ),
+            'Promote': grpc.unary_unary_rpc_method_handler(
+                    servicer.Promote,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.PromoteRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ModelInfo.SerializeToString,
+            ),
+            'GetLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLogs,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.GetLogsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'spate.v1.ModelService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('spate.v1.ModelService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ModelService:
+    """ModelService deploys online models and manages their lifecycle.
+    Outputs are read over Flight: DoGet {"kind": "outputs", "model": ...}.
+    """
+
+    @staticmethod
+    def Algorithms(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/Algorithms',
+            spate_dot_v1_dot_spate__pb2.AlgorithmsRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.AlgorithmsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Deploy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/Deploy',
+            spate_dot_v1_dot_spate__pb2.DeployRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/GetModel',
+            spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/ListModels',
+            spate_dot_v1_dot_spate__pb2.ListModelsRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ListModelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetModelState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/SetModelState',
+            spate_dot_v1_dot_spate__pb2.SetModelStateRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/DeleteModel',
+            spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.DeleteModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddMetric(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/AddMetric',
+            spate_dot_v1_dot_spate__pb2.AddMetricRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEvaluation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/GetEvaluation',
+            spate_dot_v1_dot_spate__pb2.GetEvaluationRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.GetEvaluationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/ListVersions',
+            spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ListVersionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/CreateVersion',
+            spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.Version.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Rollback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/Rollback',
+            spate_dot_v1_dot_spate__pb2.RollbackRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.Version.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Promote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/Promote',
+            spate_dot_v1_dot_spate__pb2.PromoteRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/GetLogs',
+            spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.GetLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
