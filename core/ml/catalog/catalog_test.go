@@ -56,6 +56,7 @@ var allAlgorithms = []struct {
 }{
 	{"HoeffdingTreeClassifier", `[{"algorithm":"HoeffdingTreeClassifier","n_classes":3,"grace_period":50}]`, 3},
 	{"HoeffdingAdaptiveTreeClassifier", `[{"algorithm":"HoeffdingAdaptiveTreeClassifier","n_classes":3,"grace_period":50}]`, 3},
+	{"HoeffdingTreeRegressor", `[{"algorithm":"HoeffdingTreeRegressor","grace_period":50}]`, 0},
 	{"AMFClassifier", `[{"algorithm":"AMFClassifier","n_classes":3,"n_estimators":3}]`, 3},
 	{"AMFRegressor", `[{"algorithm":"AMFRegressor","n_estimators":3}]`, 0},
 	{"GaussianNB", `[{"algorithm":"GaussianNB","n_classes":3}]`, 3},

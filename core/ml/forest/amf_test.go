@@ -34,9 +34,9 @@ func TestAMFClassifierMatchesRiver(t *testing.T) {
 		nClasses int
 		seed     int64
 	}{
-		{"bananas", 3000, 2, 2, 1},
+		{"bananas", 2000, 2, 2, 1},
 		{"phishing", 1250, 9, 2, 42},
-		{"rbf", 2000, 5, 3, 7},
+		{"rbf", 1500, 5, 3, 7},
 	}
 	for _, tc := range cases {
 		t.Run(tc.dataset, func(t *testing.T) {

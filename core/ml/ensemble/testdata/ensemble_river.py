@@ -23,7 +23,7 @@ def stream(name, n):
     if name == "drift":
         s = synth.ConceptDriftStream(
             stream=synth.SEA(seed=1, variant=0), drift_stream=synth.SEA(seed=2, variant=3),
-            seed=5, position=1500, width=50)
+            seed=5, position=800, width=50)
         return itertools.islice(s, n), 2
     raise SystemExit(f"unknown dataset {name}")
 
