@@ -38,7 +38,9 @@
 //
 // Rows come out in timestamp order: timestamps are whole seconds from the
 // start of the data set (near 0), non-decreasing overall and strictly
-// increasing per account. Everything is drawn from one seeded PCG stream
+// increasing per account. The processes run one simulated day before the
+// start and those rows are dropped, so fraud is at its steady rate from the
+// first row. Everything is drawn from one seeded PCG stream
 // with platform-independent arithmetic (see rng.go), so a Config always
 // gives the same bytes. docs/fraud-data.md describes the model and the
 // columns for users.

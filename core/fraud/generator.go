@@ -109,6 +109,7 @@ type patternParams struct {
 	shipAbroad   float64 // share of physical orders shipped abroad
 	usdShare     float64 // share charged in US dollars rather than the home currency
 	testShare    float64 // share of transactions that are small test charges
+	firstTest    float64 // extra chance that a burst opens with a test charge
 	amountMult   float64 // amount median as a multiple of the account's median (at least minMedian)
 	minMedian    float64
 	fixedMedian  float64 // if > 0, the amount median regardless of the account
@@ -123,7 +124,7 @@ var patterns = [...]patternParams{
 		timedStart: 0.8, hourLo: 0, hourHi: 5,
 		foreignIP: 0.75, proxy: 0.70, ownLanguage: 0.5,
 		digitalShare: 0.75, shipAbroad: 0.5, usdShare: 0.4,
-		testShare: 0.08, amountMult: 4, minMedian: 50, amountSigma: 0.5,
+		testShare: 0.08, firstTest: 0.25, amountMult: 4, minMedian: 50, amountSigma: 0.5,
 		cvvWeight: []float64{0.55, 0.25, 0.12, 0.08},
 	},
 	patternReship: {
@@ -152,6 +153,10 @@ const (
 	proxyNoise       = 0.01 // proxy flag on other legitimate transactions
 	day              = 86400
 	maxBurst         = 60
+	// warmUp is how long the processes run before the data set starts, so
+	// that fraud is at its steady rate from the first row. Warm-up rows
+	// are drawn and dropped.
+	warmUp = day
 )
 
 var legitCVV = []float64{0.95, 0.015, 0.025, 0.01}
@@ -183,6 +188,7 @@ type burst struct {
 	proxy     bool
 	language  string
 	n         int // transactions emitted so far
+	total     int // transactions scheduled
 }
 
 const (
@@ -259,13 +265,13 @@ type Generator struct {
 	lastTS    []int64
 	heap      eventHeap
 	bursts    []burst
+	freeBurst []int32 // indices of finished bursts, for reuse
 	seq       uint64
 	rows      int
 	driftRow  int
 	idSalt    uint64
 	legitRate float64 // legitimate transactions per second, all accounts
 	countryW  []float64
-	regionW   [][]float64
 	instrW    []float64
 	cardW     []float64
 	segW      []float64
@@ -294,14 +300,8 @@ func NewGenerator(cfg Config) (*Generator, error) {
 		g.cvvFraud[p] = cumulative(patterns[p].cvvWeight)
 	}
 	homeW := make([]float64, len(countries))
-	g.regionW = make([][]float64, len(countries))
 	for i, c := range countries {
 		homeW[i] = c.homeShare
-		w := make([]float64, len(c.regions))
-		for j := range w {
-			w[j] = 1
-		}
-		g.regionW[i] = cumulative(w)
 	}
 	g.countryW = cumulative(homeW)
 	segW := make([]float64, len(segments))
@@ -326,11 +326,11 @@ func NewGenerator(cfg Config) (*Generator, error) {
 
 	g.heap = make(eventHeap, 0, cfg.Accounts+256)
 	for i := range g.accounts {
-		g.lastTS[i] = -1
-		g.schedule(event{t: g.nextSession(i, 0), acct: int32(i), kind: evSession})
+		g.lastTS[i] = math.MinInt64
+		g.schedule(event{t: g.nextSession(i, -warmUp), acct: int32(i), kind: evSession})
 	}
 	if cfg.FraudRate > 0 {
-		g.schedule(event{t: g.nextCompromise(0), kind: evCompromise, acct: -1})
+		g.schedule(event{t: g.nextCompromise(-warmUp), kind: evCompromise, acct: -1})
 	}
 	return g, nil
 }
@@ -339,7 +339,7 @@ func (g *Generator) newAccount(i int, hourMean float64) account {
 	r := g.rng
 	ci := r.pick(g.countryW)
 	c := &countries[ci]
-	ri := r.pick(g.regionW[ci])
+	ri := r.intn(len(c.regions))
 	seg := &segments[r.pick(g.segW)]
 	a := account{
 		id:         accountID(i, g.idSalt),
@@ -421,6 +421,9 @@ func (g *Generator) schedule(e event) {
 	g.heap.push(e)
 }
 
+// second returns the whole second of time t.
+func second(t float64) int64 { return int64(math.Floor(t)) }
+
 // localHour returns the hour of day at UTC offset tz of second ts.
 func localHour(ts, tz int64) int64 {
 	s := (ts + tz) % day
@@ -443,7 +446,7 @@ func (g *Generator) nextSession(acct int, t float64) float64 {
 	tz := g.tz(acct)
 	for {
 		t += g.rng.exp(1 / a.peakPerSec)
-		if g.rng.chance(legitHourWeight[localHour(int64(t), tz)]) {
+		if g.rng.chance(legitHourWeight[localHour(second(t), tz)]) {
 			return t
 		}
 	}
@@ -495,7 +498,7 @@ func (g *Generator) compromise(t float64) {
 	if r.chance(p.timedStart) {
 		// Wait for a local time in [hourLo, hourHi] hours.
 		target := int64(r.between(p.hourLo*hour, (p.hourHi+1)*hour-1))
-		now := int64(t) + g.tz(acct)
+		now := second(t) + g.tz(acct)
 		cur := now % day
 		if cur < 0 {
 			cur += day
@@ -507,8 +510,16 @@ func (g *Generator) compromise(t float64) {
 	if !r.chance(p.singleShare) {
 		n = min(p.baseCount+r.poisson(p.extraMean), maxBurst)
 	}
-	bi := int32(len(g.bursts))
-	g.bursts = append(g.bursts, b)
+	b.total = n
+	var bi int32
+	if k := len(g.freeBurst); k > 0 {
+		bi = g.freeBurst[k-1]
+		g.freeBurst = g.freeBurst[:k-1]
+		g.bursts[bi] = b
+	} else {
+		bi = int32(len(g.bursts))
+		g.bursts = append(g.bursts, b)
+	}
 	for k := 0; k < n; k++ {
 		if k > 0 {
 			start += p.firstGap + r.exp(p.meanGap)
@@ -542,7 +553,7 @@ func (g *Generator) Next(tx *Transaction) bool {
 			g.schedule(event{t: g.nextCompromise(e.t), kind: evCompromise, acct: -1})
 			continue
 		}
-		ts := int64(e.t)
+		ts := second(e.t)
 		if ts <= g.lastTS[e.acct] {
 			// Keep every account's timestamps strictly increasing: move
 			// the event to the next free second and let the heap reorder.
@@ -565,7 +576,14 @@ func (g *Generator) Next(tx *Transaction) bool {
 		case evFollow:
 			g.legit(tx, int(e.acct), ts)
 		case evFraud:
-			g.fraud(tx, &g.bursts[e.burst], ts)
+			b := &g.bursts[e.burst]
+			g.fraud(tx, b, ts)
+			if b.n == b.total {
+				g.freeBurst = append(g.freeBurst, e.burst)
+			}
+		}
+		if ts < 0 {
+			continue // warm-up row
 		}
 		tx.TransactionID = g.transactionID(g.rows)
 		g.rows++
@@ -637,7 +655,7 @@ func (g *Generator) fraud(tx *Transaction, b *burst, ts int64) {
 	g.common(tx, a, ts)
 	tx.IsFraud = true
 	var usd float64
-	if r.chance(p.testShare) || (b.n == 0 && b.pattern == patternTakeover && r.chance(0.25)) {
+	if r.chance(p.testShare) || (b.n == 0 && r.chance(p.firstTest)) {
 		usd = float64(1 + float64(r.float()*9))
 	} else {
 		median := p.fixedMedian

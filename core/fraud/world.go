@@ -16,7 +16,7 @@ type region struct {
 // located.
 type country struct {
 	code      string
-	currency  int // index into currencies
+	currency  int // index into currencies; used for home countries only
 	languages []string
 	regions   []region
 	homeShare float64 // share of accounts living there; 0 for IP-only countries
