@@ -487,6 +487,22 @@ func TestGenerateErrors(t *testing.T) {
 	}
 }
 
+func TestIDsAreDistinct(t *testing.T) {
+	for _, salt := range []uint64{0, 1, 999_999_999, math.MaxUint64} {
+		seen := make(map[string]int, 100_000)
+		for i := 0; i < 100_000; i++ {
+			id := accountID(i, salt)
+			if len(id) != 10 || id[0] != 'A' {
+				t.Fatalf("salt %d: accountID(%d) = %q, want A and 9 digits", salt, i, id)
+			}
+			if j, dup := seen[id]; dup {
+				t.Fatalf("salt %d: accounts %d and %d share id %s", salt, j, i, id)
+			}
+			seen[id] = i
+		}
+	}
+}
+
 func TestDeterministicMath(t *testing.T) {
 	for _, x := range []float64{1e-300, 1e-10, 0.001, 0.3, 0.5, 0.70710678, 1, 1.5, 2, 10, 12345.678, 1e300} {
 		if got, want := detLog(x), math.Log(x); math.Abs(got-want) > 1e-15*math.Max(1, math.Abs(want)) {

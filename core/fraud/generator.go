@@ -363,10 +363,11 @@ func (g *Generator) newAccount(i int, hourMean float64) account {
 	return a
 }
 
-// accountID maps account i to a distinct nine-digit number: multiplying by
-// a number coprime with 10^9 is a bijection modulo 10^9.
+// accountID maps account i < 10^9 to a distinct nine-digit number:
+// multiplying by a number coprime with 10^9 and adding a constant is a
+// bijection modulo 10^9 (and nothing overflows 64 bits).
 func accountID(i int, salt uint64) string {
-	n := (uint64(i)*982_451_653 + salt) % 1_000_000_000
+	n := (uint64(i)*982_451_653 + salt%1_000_000_000) % 1_000_000_000
 	b := make([]byte, 0, 10)
 	b = append(b, 'A')
 	s := strconv.FormatUint(n, 10)
@@ -386,7 +387,7 @@ func mix64(x uint64) uint64 {
 	return x
 }
 
-// transactionID appends the key of row i: "T" and 16 hex digits of a
+// transactionID returns the key of row i: "T" and 16 hex digits of a
 // bijective scramble of i, so keys are distinct and carry no order.
 func (g *Generator) transactionID(i int) string {
 	const hex = "0123456789ABCDEF"
