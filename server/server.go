@@ -26,6 +26,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/spate-ml/spate/core/metric"
+	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/catalog"
 	"github.com/spate-ml/spate/core/registry"
 	"github.com/spate-ml/spate/core/runtime"
 	"github.com/spate-ml/spate/core/stream"
@@ -89,6 +92,7 @@ func (o *Options) Defaults() {
 type Server struct {
 	o        Options
 	reg      registry.Store
+	learners *ml.Registry
 	broker   stream.Broker
 	engine   *runtime.Engine
 	auth     *auth.Authenticator
@@ -128,7 +132,12 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("open log: %w", err)
 	}
 	s.closeFns = append(s.closeFns, s.broker.Close)
-	if s.engine, err = runtime.New(runtime.Options{Registry: s.reg, Broker: s.broker, Logger: o.Logger}); err != nil {
+	s.learners = catalog.New()
+	if s.engine, err = runtime.New(runtime.Options{
+		Registry: s.reg, Broker: s.broker, Logger: o.Logger,
+		Learners: catalogLearners{s.learners}, Kinds: s.kindOf, Metrics: newMetric,
+		CheckpointDir: filepath.Join(o.DataDir, "checkpoints"),
+	}); err != nil {
 		return nil, err
 	}
 	s.closeFns = append([]func() error{s.engine.Close}, s.closeFns...)
@@ -158,7 +167,9 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 	)
 	spatev1.RegisterAuthServiceServer(s.grpc, &control.Auth{Authenticator: s.auth})
 	spatev1.RegisterDatasetServiceServer(s.grpc, &control.Datasets{Engine: s.engine})
-	fs := flightsvc.New(s.engine, o.Logger, s.flightSources())
+	spatev1.RegisterFeatureServiceServer(s.grpc, &control.Features{Engine: s.engine})
+	spatev1.RegisterModelServiceServer(s.grpc, &control.Models{Engine: s.engine, Learners: s.learners, MetricNames: metric.Names()})
+	fs := flightsvc.New(s.engine, o.Logger, s.flightSources(), s.flightExchanges())
 	flight.RegisterFlightServiceServer(s.grpc, fs)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -170,7 +181,12 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		Engine: s.engine, Auth: s.auth, Metrics: s.metrics, Logger: o.Logger,
 		GRPCPort: grpcPort, MaxBodyBytes: o.MaxUploadBytes,
 	})
+	api.Handle("POST /model/{name}/predict", http.HandlerFunc(s.predictHTTP), true)
 	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	s.metrics.Registry.MustRegister(&modelCollector{engine: s.engine})
+	if err := s.engine.Start(ctx); err != nil {
+		o.Logger.Error("some models could not be resumed", "err", err)
+	}
 	return s, nil
 }
 
