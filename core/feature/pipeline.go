@@ -196,9 +196,6 @@ func Compile(s *schema.Schema, timestamps []Timestamp, defs []Def, opts ...Optio
 					return nil, fmt.Errorf("feature %q: %s needs a numeric column, %q is %s", d.Name, op, d.Column, cf.Type)
 				}
 			}
-			if op == OpCount {
-				kind = ckCount
-			}
 			gf, ok := s.Field(d.GroupBy)
 			if !ok {
 				return nil, fmt.Errorf("feature %q: unknown group-by column %q", d.Name, d.GroupBy)
@@ -295,16 +292,39 @@ func (p *Pipeline) ArrowSchema() *arrow.Schema { return p.arrow }
 // Stats returns the counters of processed, late and bad-timestamp rows.
 func (p *Pipeline) Stats() Stats { return p.stats }
 
-// StateBytes returns the memory held by the window state: group indexes
-// (map slots and key bytes) and window arrays.
-func (p *Pipeline) StateBytes() (keys, windows int64) {
+// StateSize describes the memory held by the window state.
+type StateSize struct {
+	// Keys is the number of distinct group keys, over all group-by columns.
+	Keys int64 `json:"keys"`
+	// IndexBytes is the key indexes' size: hash-table slots and key bytes.
+	IndexBytes int64 `json:"index_bytes"`
+	// GroupBytes is the fixed per-group state of all windows: headers,
+	// running sums and counts, deque extents.
+	GroupBytes int64 `json:"group_bytes"`
+	// RowBytes is the slab holding the rows inside the windows (timestamps,
+	// null masks, values, deque entries), free chunks included.
+	RowBytes int64 `json:"row_bytes"`
+	// Rows is the number of rows retained in all windows.
+	Rows int64 `json:"rows"`
+}
+
+// StateSize measures the window state.
+func (p *Pipeline) StateSize() StateSize {
+	var s StateSize
 	for _, k := range p.keys {
-		keys += k.bytes()
+		s.Keys += int64(k.n)
+		s.IndexBytes += k.bytes()
 	}
 	for _, w := range p.windows {
-		windows += w.stateBytes()
+		g, r := w.stateBytes()
+		s.GroupBytes += g
+		s.RowBytes += r
+		for g := range w.ngroups {
+			h := w.loadHdr(uint32(g))
+			s.Rows += int64(h.tail - h.head)
+		}
 	}
-	return keys, windows
+	return s
 }
 
 // Groups returns the number of distinct keys seen, over all group-by columns.
@@ -392,6 +412,7 @@ func (p *Pipeline) Process(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 			gids := w.key.gids
 			before := w.lateRows
 			for i := range n {
+				w.prefetch(gids, i)
 				if !ts.valid[i] {
 					p.bad[i] = true
 					continue // outputs stay NULL

@@ -202,26 +202,9 @@ func (k *keyIndex) unmarshal(d *dec) {
 
 func (w *window) marshal(e *enc) {
 	e.u64(uint64(w.lateRows))
-	e.u64(uint64(len(w.hdr)))
-	for _, h := range w.hdr {
-		e.u32(h.off)
-		e.u32(h.head)
-		e.u32(h.tail)
-		e.u32(h.wf)
-		e.u8(h.capLog)
-	}
-	for _, v := range w.sums {
+	e.u64(uint64(w.ngroups))
+	for _, v := range w.grp {
 		e.u64(v)
-	}
-	for _, v := range w.comps {
-		e.u64(mathBits(v))
-	}
-	for _, v := range w.cnts {
-		e.u32(v)
-	}
-	for _, q := range w.dqs {
-		e.u32(q.head)
-		e.u32(q.tail)
 	}
 	e.u64(uint64(len(w.slab)))
 	for _, v := range w.slab {
@@ -251,30 +234,11 @@ func (w *window) marshal(e *enc) {
 // widths) are kept.
 func (w *window) unmarshal(d *dec) {
 	w.lateRows = int64(d.u64())
-	ng := d.count(17)
-	nc, nd := len(w.cols), w.ndq
-	w.hdr = make([]ghdr, ng)
-	for i := range w.hdr {
-		w.hdr[i] = ghdr{off: d.u32(), head: d.u32(), tail: d.u32(), wf: d.u32(), capLog: d.u8()}
-	}
-	if d.err != nil {
-		return
-	}
-	w.sums = make([]uint64, ng*nc)
-	for i := range w.sums {
-		w.sums[i] = d.u64()
-	}
-	w.comps = make([]float64, ng*nc)
-	for i := range w.comps {
-		w.comps[i] = mathFrom(d.u64())
-	}
-	w.cnts = make([]uint32, ng*nc)
-	for i := range w.cnts {
-		w.cnts[i] = d.u32()
-	}
-	w.dqs = make([]dqh, ng*nd)
-	for i := range w.dqs {
-		w.dqs[i] = dqh{d.u32(), d.u32()}
+	ng := d.count(8 * w.gw)
+	w.ngroups = ng
+	w.grp = make([]uint64, ng*w.gw)
+	for i := range w.grp {
+		w.grp[i] = d.u64()
 	}
 	ns := d.count(8)
 	w.slab = make([]uint64, ns)
@@ -301,7 +265,8 @@ func (w *window) unmarshal(d *dec) {
 		return
 	}
 	// Bounds: every chunk must lie inside the slab.
-	for _, h := range w.hdr {
+	for g := range w.ngroups {
+		h := w.loadHdr(uint32(g))
 		if h.capLog == 0 {
 			continue
 		}

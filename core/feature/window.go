@@ -33,7 +33,8 @@ type aggFeat struct {
 // ghdr locates a group's rows in the slab. Entries [head, tail) of the
 // group's chunk are retained, sorted by timestamp (ties in arrival order);
 // entries [wf, tail) form the running window whose sums and deques are
-// maintained incrementally.
+// maintained incrementally. It is a working copy of the first three words
+// of the group's record.
 type ghdr struct {
 	off    uint32 // offset of the chunk in the slab, in words
 	head   uint32
@@ -42,19 +43,25 @@ type ghdr struct {
 	capLog uint8 // chunk capacity is 1<<capLog entries; 0: no chunk yet
 }
 
-// dqh is the extent [head, tail) of one monotonic deque of entry indices.
-type dqh struct{ head, tail uint32 }
-
 // nfFlag marks, in a running count, that the group's window holds NaN or
 // infinite values (counted in window.nf).
 const nfFlag = 1 << 31
 
+// Group record layout, in 64-bit words: the header (3 words), then per
+// aggregated column a running sum (float64 bits or int64), a Neumaier
+// compensation and a non-null count (low 32 bits, nfFlag included), then
+// per MIN/MAX feature a deque extent (head | tail<<32).
+const (
+	hdrWords = 3
+	colWords = 3
+)
+
 // window is the state of all aggregate features sharing a group column, a
-// timestamp and a window (width and lateness). Per group it keeps a header
-// (20 bytes), per aggregated column a running sum, compensation and count
-// (20 bytes) and per MIN/MAX feature a deque extent (8 bytes); the rows
-// themselves live in power-of-two chunks of one slab: a timestamp, a null
-// mask and one word per column, plus one deque word per MIN/MAX feature.
+// timestamp and a window (width and lateness). Each group has one record of
+// gw words in grp (56 bytes for one column with a MIN or MAX), so that a
+// row touches one record; the rows themselves live in power-of-two chunks
+// of one slab: per entry a timestamp, a null mask and one word per column,
+// plus one deque word per MIN/MAX feature.
 type window struct {
 	w, late int64 // microseconds
 	key     *keyIndex
@@ -63,17 +70,42 @@ type window struct {
 	feats   []aggFeat
 	stride  int // words per entry: timestamp, null mask, values
 	ndq     int
+	gw      int // words per group record
 
-	hdr   []ghdr
-	sums  []uint64  // per group and column: float64 bits or int64
-	comps []float64 // per group and column: Neumaier compensation
-	cnts  []uint32  // per group and column: non-null count | nfFlag
-	dqs   []dqh     // per group and deque
-	slab  []uint64
-	free  [32][]uint32
-	nf    map[uint64]*[3]uint32 // NaN, +Inf, -Inf counts per group and column
+	ngroups int
+	grp     []uint64
+	slab    []uint64
+	free    [32][]uint32
+	nf      map[uint64]*[3]uint32 // NaN, +Inf, -Inf counts per group and column
 
 	lateRows int64
+	sink     uint64 // keeps prefetch loads alive
+}
+
+// Prefetch distances, in rows: the group record is touched pfGroup rows
+// ahead and the group's newest entry pfRows rows ahead, so the cache misses
+// of upcoming rows overlap with the work on the current one.
+const (
+	pfGroup = 16
+	pfRows  = 8
+)
+
+// prefetch touches the state that the rows pfGroup and pfRows ahead of
+// row i will need.
+func (w *window) prefetch(gids []uint32, i int) {
+	if j := i + pfGroup; j < len(gids) {
+		if g := int(gids[j]); g < w.ngroups {
+			w.sink += w.grp[g*w.gw]
+		}
+	}
+	if j := i + pfRows; j < len(gids) {
+		if g := int(gids[j]); g < w.ngroups {
+			r := w.grp[g*w.gw:]
+			if tail := uint32(r[1] >> 32); tail > 0 {
+				w.sink += w.slab[int(uint32(r[0]))+int(tail-1)*w.stride]
+			}
+		}
+	}
 }
 
 func newWindow(w, late int64, key *keyIndex, ts int) *window {
@@ -82,20 +114,51 @@ func newWindow(w, late int64, key *keyIndex, ts int) *window {
 
 func (w *window) finish() {
 	w.stride = 2 + len(w.cols)
+	w.gw = hdrWords + colWords*len(w.cols) + w.ndq
 }
 
 func (w *window) ensure(g uint32) {
 	n := int(g) + 1
-	if n <= len(w.hdr) {
+	if n <= w.ngroups {
 		return
 	}
-	grow := n - len(w.hdr)
-	nc, nd := len(w.cols), w.ndq
-	w.hdr = append(w.hdr, make([]ghdr, grow)...)
-	w.sums = append(w.sums, make([]uint64, grow*nc)...)
-	w.comps = append(w.comps, make([]float64, grow*nc)...)
-	w.cnts = append(w.cnts, make([]uint32, grow*nc)...)
-	w.dqs = append(w.dqs, make([]dqh, grow*nd)...)
+	need := n * w.gw
+	if need > cap(w.grp) {
+		ng := make([]uint64, len(w.grp), max(need, 2*cap(w.grp)))
+		copy(ng, w.grp)
+		w.grp = ng
+	}
+	w.grp = w.grp[:need]
+	w.ngroups = n
+}
+
+func (w *window) loadHdr(g uint32) ghdr {
+	r := w.grp[int(g)*w.gw:]
+	return ghdr{off: uint32(r[0]), capLog: uint8(r[0] >> 32), head: uint32(r[1]), tail: uint32(r[1] >> 32), wf: uint32(r[2])}
+}
+
+func (w *window) storeHdr(g uint32, h *ghdr) {
+	r := w.grp[int(g)*w.gw:]
+	r[0] = uint64(h.off) | uint64(h.capLog)<<32
+	r[1] = uint64(h.head) | uint64(h.tail)<<32
+	r[2] = uint64(h.wf)
+}
+
+// colRec returns the index in grp of column c's running state of group g.
+func (w *window) colRec(g uint32, c int) int { return int(g)*w.gw + hdrWords + colWords*c }
+
+// dqRec returns the index in grp of deque d's extent of group g.
+func (w *window) dqRec(g uint32, d int) int {
+	return int(g)*w.gw + hdrWords + colWords*len(w.cols) + d
+}
+
+func (w *window) dqGet(g uint32, d int) (head, tail uint32) {
+	v := w.grp[w.dqRec(g, d)]
+	return uint32(v), uint32(v >> 32)
+}
+
+func (w *window) dqSet(g uint32, d int, head, tail uint32) {
+	w.grp[w.dqRec(g, d)] = uint64(head) | uint64(tail)<<32
 }
 
 func (w *window) chunkWords(capLog uint8) int { return (1 << capLog) * (w.stride + w.ndq) }
@@ -132,42 +195,35 @@ func (w *window) dqBase(h *ghdr, d int) int {
 
 // makeRoom frees a slot at the end of a full chunk: it moves the retained
 // entries to the front of the chunk, or to a chunk twice (or half) as big.
+// Small chunks compact in place whenever their head has room; larger ones
+// grow when more than half full, which keeps the copying amortized O(1).
 func (w *window) makeRoom(g uint32, h *ghdr) {
 	n := h.tail - h.head
 	c := uint32(1) << h.capLog
 	newLog := h.capLog
 	switch {
-	case n+1 > c/2:
+	case n == c || (n+1 > c/2 && c > 8):
 		newLog++
 	case n+1 <= c/4 && h.capLog > 1:
 		newLog--
 	}
-	dq := w.dqs[int(g)*w.ndq : int(g)*w.ndq+w.ndq]
-	if newLog == h.capLog {
-		base := int(h.off)
-		copy(w.slab[base:], w.slab[w.entry(h, h.head):w.entry(h, h.tail)])
-		for d := range dq {
-			b := w.dqBase(h, d)
-			m := dq[d].tail - dq[d].head
-			for j := uint32(0); j < m; j++ {
-				w.slab[b+int(j)] = w.slab[b+int(dq[d].head+j)] - uint64(h.head)
-			}
-			dq[d] = dqh{0, m}
+	nh := *h
+	if newLog != h.capLog {
+		nh = ghdr{off: w.alloc(newLog), capLog: newLog}
+	}
+	copy(w.slab[w.entry(&nh, 0):], w.slab[w.entry(h, h.head):w.entry(h, h.tail)])
+	for d := 0; d < w.ndq; d++ {
+		ob, nb := w.dqBase(h, d), w.dqBase(&nh, d)
+		dh, dt := w.dqGet(g, d)
+		m := dt - dh
+		for j := uint32(0); j < m; j++ {
+			w.slab[nb+int(j)] = w.slab[ob+int(dh+j)] - uint64(h.head)
 		}
-	} else {
-		off := w.alloc(newLog)
-		nh := ghdr{off: off, capLog: newLog}
-		copy(w.slab[w.entry(&nh, 0):], w.slab[w.entry(h, h.head):w.entry(h, h.tail)])
-		for d := range dq {
-			ob, nb := w.dqBase(h, d), w.dqBase(&nh, d)
-			m := dq[d].tail - dq[d].head
-			for j := uint32(0); j < m; j++ {
-				w.slab[nb+int(j)] = w.slab[ob+int(dq[d].head+j)] - uint64(h.head)
-			}
-			dq[d] = dqh{0, m}
-		}
+		w.dqSet(g, d, 0, m)
+	}
+	if newLog != h.capLog {
 		w.free[h.capLog] = append(w.free[h.capLog], h.off)
-		h.off, h.capLog = off, newLog
+		h.off, h.capLog = nh.off, newLog
 	}
 	h.wf -= h.head
 	h.tail = n
@@ -211,18 +267,20 @@ func nfSlot(x float64) int {
 	return 2
 }
 
+// nfAdd counts a NaN or infinite value in or out of the running state at
+// grp index k.
 func (w *window) nfAdd(k int, x float64, delta int32) {
 	key := uint64(k)
 	e := w.nf[key]
 	if e == nil {
 		e = new([3]uint32)
 		w.nf[key] = e
-		w.cnts[k] |= nfFlag
+		w.grp[k+2] |= nfFlag
 	}
 	e[nfSlot(x)] = uint32(int32(e[nfSlot(x)]) + delta)
 	if e[0] == 0 && e[1] == 0 && e[2] == 0 {
 		delete(w.nf, key)
-		w.cnts[k] &^= nfFlag
+		w.grp[k+2] &^= nfFlag
 	}
 }
 
@@ -231,39 +289,39 @@ func (w *window) nfAdd(k int, x float64, delta int32) {
 func (w *window) run(g uint32, h *ghdr, e uint32, sign int) {
 	p := w.entry(h, e)
 	mask := w.slab[p+1]
-	nc := len(w.cols)
 	for c := range w.cols {
 		if mask&(1<<c) != 0 {
 			continue
 		}
-		k := int(g)*nc + c
+		k := w.colRec(g, c)
+		r := w.grp[k : k+3]
 		v := w.slab[p+2+c]
 		if sign > 0 {
-			w.cnts[k]++
+			r[2]++
 		} else {
-			w.cnts[k]--
+			r[2]--
 		}
 		switch w.cols[c].kind {
 		case ckFloat:
 			x := math.Float64frombits(v)
 			if math.IsNaN(x) || math.IsInf(x, 0) {
 				w.nfAdd(k, x, int32(sign))
-			} else if sign > 0 {
-				s, cc := nsum(math.Float64frombits(w.sums[k]), w.comps[k], x)
-				w.sums[k], w.comps[k] = math.Float64bits(s), cc
 			} else {
-				s, cc := nsum(math.Float64frombits(w.sums[k]), w.comps[k], -x)
-				w.sums[k], w.comps[k] = math.Float64bits(s), cc
+				if sign < 0 {
+					x = -x
+				}
+				s, cc := nsum(math.Float64frombits(r[0]), math.Float64frombits(r[1]), x)
+				r[0], r[1] = math.Float64bits(s), math.Float64bits(cc)
 			}
 		case ckInt:
 			if sign > 0 {
-				w.sums[k] += v
+				r[0] += v
 			} else {
-				w.sums[k] -= v
+				r[0] -= v
 			}
 		}
-		if sign < 0 && w.cnts[k]&^nfFlag == 0 {
-			w.sums[k], w.comps[k] = 0, 0
+		if sign < 0 && r[2]&^nfFlag == 0 {
+			r[0], r[1] = 0, 0
 		}
 	}
 }
@@ -278,7 +336,7 @@ func gtf(a, b float64) bool {
 
 // dominates reports whether a later value v makes an earlier value u
 // useless for the deque of op.
-func (w *window) dominates(kind colKind, op Op, v, u uint64) bool {
+func dominates(kind colKind, op Op, v, u uint64) bool {
 	if kind == ckInt {
 		a, b := int64(v), int64(u)
 		if op == OpMax {
@@ -306,25 +364,29 @@ func (w *window) dqPush(g uint32, h *ghdr, e uint32) {
 		if f.dq < 0 || w.isNull(h, e, f.col) {
 			continue
 		}
-		d := &w.dqs[int(g)*w.ndq+f.dq]
+		dh, dt := w.dqGet(g, f.dq)
 		b := w.dqBase(h, f.dq)
 		x := w.value(h, e, f.col)
 		kind := w.cols[f.col].kind
-		for d.tail > d.head && w.dominates(kind, f.op, x, w.value(h, uint32(w.slab[b+int(d.tail-1)]), f.col)) {
-			d.tail--
+		for dt > dh && dominates(kind, f.op, x, w.value(h, uint32(w.slab[b+int(dt-1)]), f.col)) {
+			dt--
 		}
-		w.slab[b+int(d.tail)] = uint64(e)
-		d.tail++
+		w.slab[b+int(dt)] = uint64(e)
+		w.dqSet(g, f.dq, dh, dt+1)
 	}
 }
 
 // dqPopFront drops deque entries that left the running window.
 func (w *window) dqPopFront(g uint32, h *ghdr) {
 	for k := 0; k < w.ndq; k++ {
-		d := &w.dqs[int(g)*w.ndq+k]
+		dh, dt := w.dqGet(g, k)
 		b := w.dqBase(h, k)
-		for d.tail > d.head && uint32(w.slab[b+int(d.head)]) < h.wf {
-			d.head++
+		h0 := dh
+		for dt > dh && uint32(w.slab[b+int(dh)]) < h.wf {
+			dh++
+		}
+		if dh != h0 {
+			w.dqSet(g, k, dh, dt)
 		}
 	}
 }
@@ -337,12 +399,12 @@ func (w *window) dqInsert(g uint32, h *ghdr, e uint32) {
 		if f.dq < 0 || w.isNull(h, e, f.col) {
 			continue
 		}
-		d := &w.dqs[int(g)*w.ndq+f.dq]
+		dh, dt := w.dqGet(g, f.dq)
 		b := w.dqBase(h, f.dq)
 		x := w.value(h, e, f.col)
 		kind := w.cols[f.col].kind
 		// q: first deque position whose entry is later than e.
-		lo, hi := d.head, d.tail
+		lo, hi := dh, dt
 		for lo < hi {
 			m := (lo + hi) / 2
 			if uint32(w.slab[b+int(m)]) > e {
@@ -352,25 +414,26 @@ func (w *window) dqInsert(g uint32, h *ghdr, e uint32) {
 			}
 		}
 		q := lo
-		if q < d.tail && w.dominates(kind, f.op, w.value(h, uint32(w.slab[b+int(q)]), f.col), x) {
+		if q < dt && dominates(kind, f.op, w.value(h, uint32(w.slab[b+int(q)]), f.col), x) {
 			continue // a later value already dominates x
 		}
 		// Earlier values that x dominates: positions [j, q).
 		j := q
-		for j > d.head && w.dominates(kind, f.op, x, w.value(h, uint32(w.slab[b+int(j-1)]), f.col)) {
+		for j > dh && dominates(kind, f.op, x, w.value(h, uint32(w.slab[b+int(j-1)]), f.col)) {
 			j--
 		}
 		// Replace [j, q) by x.
 		removed := q - j
 		switch {
 		case removed == 0:
-			copy(w.slab[b+int(q)+1:b+int(d.tail)+1], w.slab[b+int(q):b+int(d.tail)])
-			d.tail++
+			copy(w.slab[b+int(q)+1:b+int(dt)+1], w.slab[b+int(q):b+int(dt)])
+			dt++
 		case removed > 1:
-			copy(w.slab[b+int(j)+1:], w.slab[b+int(q):b+int(d.tail)])
-			d.tail -= removed - 1
+			copy(w.slab[b+int(j)+1:], w.slab[b+int(q):b+int(dt)])
+			dt -= removed - 1
 		}
 		w.slab[b+int(j)] = uint64(e)
+		w.dqSet(g, f.dq, dh, dt)
 	}
 }
 
@@ -378,43 +441,45 @@ func (w *window) dqInsert(g uint32, h *ghdr, e uint32) {
 // window and writes the features' values at output row i.
 func (w *window) process(g uint32, t int64, i int) {
 	w.ensure(g)
-	h := &w.hdr[g]
+	h := w.loadHdr(g)
+	defer w.storeHdr(g, &h)
 	if h.capLog == 0 {
 		h.off, h.capLog = w.alloc(1), 1
 	}
 	if h.tail > h.head {
-		if maxTs := w.tsAt(h, h.tail-1); t < maxTs {
-			w.outOfOrder(g, h, t, i, maxTs)
+		if maxTs := w.tsAt(&h, h.tail-1); t < maxTs {
+			w.outOfOrder(g, &h, t, i, maxTs)
 			return
 		}
 	}
 	lo := t - w.w
-	for h.wf < h.tail && w.tsAt(h, h.wf) < lo {
-		w.run(g, h, h.wf, -1)
+	for h.wf < h.tail && w.tsAt(&h, h.wf) < lo {
+		w.run(g, &h, h.wf, -1)
 		h.wf++
 	}
 	rlo := lo - w.late
-	for h.head < h.wf && w.tsAt(h, h.head) < rlo {
+	for h.head < h.wf && w.tsAt(&h, h.head) < rlo {
 		h.head++
 	}
 	if w.ndq > 0 {
-		w.dqPopFront(g, h)
+		w.dqPopFront(g, &h)
 	}
 	if h.tail == 1<<h.capLog {
-		w.makeRoom(g, h)
+		w.makeRoom(g, &h)
 	}
 	e := h.tail
-	w.writeEntry(h, e, t, i)
+	w.writeEntry(&h, e, t, i)
 	h.tail++
-	w.run(g, h, e, +1)
+	w.run(g, &h, e, +1)
 	if w.ndq > 0 {
-		w.dqPush(g, h, e)
+		w.dqPush(g, &h, e)
 	}
-	w.emitRunning(g, h, i)
+	w.emitRunning(g, &h, i)
 }
 
+// floatSum returns the running sum of the column record at grp index k.
 func (w *window) floatSum(k int) float64 {
-	if w.cnts[k]&nfFlag != 0 {
+	if w.grp[k+2]&nfFlag != 0 {
 		e := w.nf[uint64(k)]
 		switch {
 		case e[0] > 0 || (e[1] > 0 && e[2] > 0):
@@ -425,15 +490,14 @@ func (w *window) floatSum(k int) float64 {
 			return math.Inf(-1)
 		}
 	}
-	return math.Float64frombits(w.sums[k]) + w.comps[k]
+	return math.Float64frombits(w.grp[k]) + math.Float64frombits(w.grp[k+1])
 }
 
 func (w *window) emitRunning(g uint32, h *ghdr, i int) {
-	nc := len(w.cols)
 	for fi := range w.feats {
 		f := &w.feats[fi]
-		k := int(g)*nc + f.col
-		cnt := w.cnts[k] &^ nfFlag
+		k := w.colRec(g, f.col)
+		cnt := uint32(w.grp[k+2]) &^ nfFlag
 		o := f.out
 		kind := w.cols[f.col].kind
 		switch f.op {
@@ -445,7 +509,7 @@ func (w *window) emitRunning(g uint32, h *ghdr, i int) {
 				break
 			}
 			if kind == ckInt {
-				o.i[i] = int64(w.sums[k])
+				o.i[i] = int64(w.grp[k])
 			} else {
 				o.f[i] = w.floatSum(k)
 			}
@@ -456,18 +520,18 @@ func (w *window) emitRunning(g uint32, h *ghdr, i int) {
 				break
 			}
 			if kind == ckInt {
-				o.f[i] = float64(int64(w.sums[k])) / float64(cnt)
+				o.f[i] = float64(int64(w.grp[k])) / float64(cnt)
 			} else {
 				o.f[i] = w.floatSum(k) / float64(cnt)
 			}
 			o.valid[i] = true
 			continue
 		default: // MIN, MAX
-			d := w.dqs[int(g)*w.ndq+f.dq]
-			if d.tail == d.head {
+			dh, dt := w.dqGet(g, f.dq)
+			if dt == dh {
 				break
 			}
-			v := w.value(h, uint32(w.slab[w.dqBase(h, f.dq)+int(d.head)]), f.col)
+			v := w.value(h, uint32(w.slab[w.dqBase(h, f.dq)+int(dh)]), f.col)
 			if kind == ckInt {
 				o.i[i] = int64(v)
 			} else {
@@ -516,9 +580,9 @@ func (w *window) outOfOrder(g uint32, h *ghdr, t int64, i int, maxTs int64) {
 	w.writeEntry(h, p, t, i)
 	h.tail++
 	for k := 0; k < w.ndq; k++ {
-		d := w.dqs[int(g)*w.ndq+k]
+		dh, dt := w.dqGet(g, k)
 		b := w.dqBase(h, k)
-		for j := d.head; j < d.tail; j++ {
+		for j := dh; j < dt; j++ {
 			if uint32(w.slab[b+int(j)]) >= p {
 				w.slab[b+int(j)]++
 			}
@@ -567,7 +631,7 @@ func (w *window) emitScan(h *ghdr, lo, hi uint32, i int) {
 			case ckInt:
 				is += v
 			}
-			if f.dq >= 0 && (!have || w.dominates(col.kind, f.op, v, best)) {
+			if f.dq >= 0 && (!have || dominates(col.kind, f.op, v, best)) {
 				best, have = v, true
 			}
 		}
@@ -620,14 +684,15 @@ func (w *window) emitScan(h *ghdr, lo, hi uint32, i int) {
 	}
 }
 
-// stateBytes counts the bytes the window's state occupies.
-func (w *window) stateBytes() int64 {
-	n := int64(len(w.hdr))*20 + int64(len(w.sums))*8 + int64(len(w.comps))*8 +
-		int64(len(w.cnts))*4 + int64(len(w.dqs))*8 + int64(cap(w.slab))*8
+// stateBytes returns the bytes of the group records (and non-finite
+// counters) and of the row slab (with free lists).
+func (w *window) stateBytes() (groups, rows int64) {
+	groups = int64(w.ngroups)*int64(w.gw)*8 + int64(len(w.nf))*(8+8+12)
+	rows = int64(cap(w.slab)) * 8
 	for _, fl := range w.free {
-		n += int64(cap(fl)) * 4
+		rows += int64(cap(fl)) * 4
 	}
-	return n + int64(len(w.nf))*(8+8+12)
+	return groups, rows
 }
 
 func mathBits(f float64) uint64 { return math.Float64bits(f) }
