@@ -27,6 +27,7 @@ func Generate(cfg Config, batchRows int, emit func(tx, labels arrow.RecordBatch)
 	}
 	b := newBatchBuilder(mem)
 	defer b.release()
+	b.reserve(min(batchRows, cfg.Rows))
 	var tx Transaction
 	for g.Next(&tx) {
 		b.append(&tx)
@@ -105,7 +106,9 @@ func (b *batchBuilder) append(t *Transaction) {
 func (b *batchBuilder) flush(emit func(tx, labels arrow.RecordBatch) error) error {
 	tx := b.tx.NewRecordBatch()
 	labels := b.labels.NewRecordBatch()
+	n := b.n
 	b.n = 0
+	b.reserve(n)
 	err := emit(tx, labels)
 	tx.Release()
 	labels.Release()
@@ -113,6 +116,18 @@ func (b *batchBuilder) flush(emit func(tx, labels arrow.RecordBatch) error) erro
 		return fmt.Errorf("fraud: emit: %w", err)
 	}
 	return nil
+}
+
+// reserve makes room for n rows, so that builders do not grow row by row.
+func (b *batchBuilder) reserve(n int) {
+	b.tx.Reserve(n)
+	b.labels.Reserve(n)
+	for _, s := range b.strs {
+		if s != nil {
+			s.ReserveData(8 * n)
+		}
+	}
+	b.labelKey.ReserveData(17 * n)
 }
 
 func (b *batchBuilder) release() {
