@@ -98,6 +98,7 @@ func TreeCases(suite string, rows int) []Case {
 	cases = append(cases, hatCases(suite, rows)...)
 	cases = append(cases, htrCases(suite, rows)...)
 	cases = append(cases, fraudCases(suite, rows)...)
+	cases = append(cases, missingCases(suite, rows)...)
 	for i := range cases {
 		cases[i].Name = suite + "/" + cases[i].Name
 	}
@@ -221,5 +222,30 @@ func SpeedCases(rows int) []Case {
 			Params: params("n_classes", 2, "split_method", "info_gain", "leaf_pred_method", "nba", "seed", 1), RiverModel: "HoeffdingAdaptiveTreeClassifier",
 			RiverParams: riverParams("split_criterion", "info_gain", "leaf_prediction", "nba", "seed", 1), NClasses: 2,
 			Goal: classGoal, AccuracyTolerance: hatAccuracyPP},
+	}
+}
+
+// missingCases blank 10% of the numeric values: missing features skip the
+// splitters and naive Bayes, and follow the most common path at branches.
+func missingCases(suite string, rows int) []Case {
+	n := 3000
+	if suite != "ci" {
+		n = rows
+	}
+	return []Case{
+		{Name: "HTC/agrawal+missing/info_gain/nba", Dataset: "agrawal+missing", Rows: n,
+			Algorithm: "HoeffdingTreeClassifier", Params: params("split_method", "info_gain", "leaf_pred_method", "nba", "grace_period", 100, "delta", 1e-5),
+			RiverModel:  "HoeffdingTreeClassifier",
+			RiverParams: riverParams("split_criterion", "info_gain", "leaf_prediction", "nba", "grace_period", 100, "delta", 1e-5),
+			Goal:        classGoal},
+		{Name: "HAT/agrawal+missing/info_gain/nba", Dataset: "agrawal+missing", Rows: n,
+			Algorithm: "HoeffdingAdaptiveTreeClassifier", Params: params("split_method", "info_gain", "leaf_pred_method", "nba", "grace_period", 100, "delta", 1e-5, "seed", 5),
+			RiverModel:  "HoeffdingAdaptiveTreeClassifier",
+			RiverParams: riverParams("split_criterion", "info_gain", "leaf_prediction", "nba", "grace_period", 100, "delta", 1e-5, "seed", 5),
+			Goal:        classGoal, AccuracyTolerance: hatAccuracyPP},
+		{Name: "HTR/friedman+missing/model", Dataset: "friedman+missing", Rows: n,
+			Algorithm: "HoeffdingTreeRegressor", Params: params("leaf_pred_method", "model", "grace_period", 100),
+			RiverModel: "HoeffdingTreeRegressor", RiverParams: riverParams("leaf_prediction", "model", "grace_period", 100),
+			Goal: regressorGoal},
 	}
 }

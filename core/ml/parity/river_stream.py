@@ -29,6 +29,7 @@ import csv
 import itertools
 import json
 import os
+import random
 import sys
 import time
 
@@ -84,7 +85,19 @@ DATASETS = {
 
 
 def load_rows(name: str, n: int):
-    """Return task, n_numeric, n_categ, n_classes, rows [(nums, cats, y)]."""
+    """Return task, n_numeric, n_categ, n_classes, rows [(nums, cats, y)].
+
+    A "+missing" suffix blanks 10% of the numeric values (seeded): River
+    gets dicts without those keys, the trace holds nan.
+    """
+    if name.endswith("+missing"):
+        task, n_num, n_cat, n_classes, rows = load_rows(name[: -len("+missing")], n)
+        rng = random.Random(99)
+        for nums, _, _ in rows:
+            for i in range(len(nums)):
+                if rng.random() < 0.1:
+                    nums[i] = float("nan")
+        return task, n_num, n_cat, n_classes, rows
     if name.startswith("csv:"):
         return load_csv(name[4:], n)
     task, ds, cat_keys = DATASETS[name](n)
@@ -148,7 +161,7 @@ def run_case(case: dict, out_dir: str) -> dict:
     spent = 0.0
     correct = 0
     for nums, cats, y in rows:
-        x = dict(zip(nk, nums))
+        x = {k: v for k, v in zip(nk, nums) if v == v}  # nan: the key is missing
         x.update(zip(ck, cats))
         t0 = time.perf_counter()
         if task == "classification":
