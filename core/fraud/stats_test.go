@@ -8,7 +8,6 @@ import (
 type rowStats struct {
 	fraud, proxy, ipMismatch, shipMismatch, odd, digital bool
 	amount, sum24h                                       float64
-	hour                                                 int64
 }
 
 // collect generates cfg and computes, per row, the 24-hour per-account sum
@@ -43,7 +42,6 @@ func collect(cfg Config) ([]rowStats, error) {
 			digital:      tx.DigitalItemCount > 0 && tx.PhysicalItemCount == 0,
 			amount:       tx.TransactionAmount,
 			sum24h:       s,
-			hour:         tx.LocalHour,
 		})
 	}
 	return out, nil
