@@ -99,6 +99,7 @@ func TreeCases(suite string, rows int) []Case {
 	cases = append(cases, htrCases(suite, rows)...)
 	cases = append(cases, fraudCases(suite, rows)...)
 	cases = append(cases, missingCases(suite, rows)...)
+	cases = append(cases, optionCases(suite, rows)...)
 	for i := range cases {
 		cases[i].Name = suite + "/" + cases[i].Name
 	}
@@ -246,6 +247,36 @@ func missingCases(suite string, rows int) []Case {
 		{Name: "HTR/friedman+missing/model", Dataset: "friedman+missing", Rows: n,
 			Algorithm: "HoeffdingTreeRegressor", Params: params("leaf_pred_method", "model", "grace_period", 100),
 			RiverModel: "HoeffdingTreeRegressor", RiverParams: riverParams("leaf_prediction", "model", "grace_period", 100),
+			Goal: regressorGoal},
+	}
+}
+
+// optionCases cover the less common parameters: binary splits of
+// categorical features, a depth limit, no merit pre-pruning, and binary
+// splits for the regressor.
+func optionCases(suite string, rows int) []Case {
+	n := 3000
+	if suite != "ci" {
+		n = rows
+	}
+	return []Case{
+		{Name: "HTC/agrawal/binary_split+max_depth", Dataset: "agrawal", Rows: n,
+			Algorithm: "HoeffdingTreeClassifier", Params: params("split_method", "gini", "leaf_pred_method", "nba", "grace_period", 50, "delta", 1e-4,
+				"binary_split", true, "max_depth", 3),
+			RiverModel: "HoeffdingTreeClassifier",
+			RiverParams: riverParams("split_criterion", "gini", "leaf_prediction", "nba", "grace_period", 50, "delta", 1e-4,
+				"binary_split", true, "max_depth", 3),
+			Goal: classGoal},
+		{Name: "HTC/agrawal/no_preprune", Dataset: "agrawal", Rows: n,
+			Algorithm: "HoeffdingTreeClassifier", Params: params("split_method", "info_gain", "leaf_pred_method", "mc", "grace_period", 50,
+				"delta", 0.01, "merit_preprune", false),
+			RiverModel: "HoeffdingTreeClassifier",
+			RiverParams: riverParams("split_criterion", "info_gain", "leaf_prediction", "mc", "grace_period", 50,
+				"delta", 0.01, "merit_preprune", false),
+			Goal: classGoal},
+		{Name: "HTR/chick_weights/binary_split", Dataset: "chick_weights", Rows: 578,
+			Algorithm: "HoeffdingTreeRegressor", Params: params("leaf_pred_method", "mean", "grace_period", 30, "binary_split", true),
+			RiverModel: "HoeffdingTreeRegressor", RiverParams: riverParams("leaf_prediction", "mean", "grace_period", 30, "binary_split", true),
 			Goal: regressorGoal},
 	}
 }
