@@ -258,6 +258,9 @@ func (h *handle) isClosed() bool {
 	return h.closed
 }
 
+// Append encodes rec, queues it and returns once it is synced. ctx is checked
+// before the batch is queued; once queued, Append waits for the disk even
+// if ctx ends, because the rows may already be durable.
 func (h *handle) Append(ctx context.Context, rec arrow.RecordBatch) (int64, error) {
 	first, err := h.t.append(ctx, h, rec)
 	if err != nil {

@@ -132,6 +132,15 @@ func release(recs []arrow.RecordBatch) {
 }
 
 // Run runs the conformance suite against the back end that open creates.
+// Beyond the text of the stream interfaces it holds back ends to these
+// choices: Read with maxRows > 0 returns at most maxRows rows, and with
+// maxRows <= 0 at least one; appending an empty batch returns End() and
+// changes nothing; a zero-copy slice is stored as its rows only; deleting a
+// missing topic is not an error; closing a handle, deleting its topic or
+// closing the broker makes its Append, Read and Wait fail with
+// stream.ErrClosed (waking a blocked Wait); other handles of the topic keep
+// working after one closes; and topic names that are not dot-separated
+// identifiers are refused.
 func Run(t *testing.T, open OpenFunc, opts ...Option) {
 	var c config
 	for _, o := range opts {
