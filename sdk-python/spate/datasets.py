@@ -565,37 +565,107 @@ def _cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "spate"
 
 
-def _sample_table(name: str) -> pa.Table:
-    """Fetch a bundled data set from the backend (requires :func:`spate.init`),
-    caching it under ``~/.cache/spate`` keyed by its generator version."""
+#: Schema metadata key under which the server names the version of the
+#: generator that produced a bundled data set.
+SAMPLE_VERSION_KEY = b"spate.sample.generator_version"
+#: The bundled data set the classes below ask for by default.
+DEFAULT_SAMPLE_ROWS = 200_000
+DEFAULT_SAMPLE_SEED = 1
+
+
+def _read_cached(path: Path) -> pa.Table | None:
+    try:
+        with pa.memory_map(str(path)) as source:
+            return pa.ipc.open_file(source).read_all()
+    except (OSError, pa.ArrowException):
+        return None  # missing or unreadable: fetch again
+
+
+def _write_cached(path: Path, table: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a read-only cache only costs a download next time
+
+
+def fetch_sample(name: str, rows: int = DEFAULT_SAMPLE_ROWS, seed: int = DEFAULT_SAMPLE_SEED) -> tuple[pa.Table, bool]:
+    """Fetch a bundled data set from the backend (requires :func:`spate.init`).
+
+    The table is cached under ``~/.cache/spate/samples`` (``SPATE_CACHE_DIR``
+    or ``XDG_CACHE_HOME`` move it) keyed by the generator version the server
+    announces, the seed and the row count. When the server announces no
+    version, a cached copy is used only if its first batch equals the one the
+    server sends. Returns the table and whether it came from the cache.
+    """
     conn = api.connection
-    ticket = flight.Ticket(json.dumps({"kind": "sample", "name": name}).encode())
+    ticket = flight.Ticket(json.dumps({"kind": "sample", "name": name, "rows": rows, "seed": seed}).encode())
     try:
         reader = conn.flight.do_get(ticket, options=conn.flight_options)
-        table = reader.read_all()
+        version = (reader.schema.metadata or {}).get(SAMPLE_VERSION_KEY, b"").decode() or None
+        path = _cache_dir() / "samples" / f"{name}-{version or 'unversioned'}-seed{seed}-rows{rows}.arrow"
+        cached = _read_cached(path)
+        batches: list[pa.RecordBatch] = []
+        if cached is not None and version is not None:
+            reader.cancel()
+            return cached, True
+        if cached is not None:
+            first = reader.read_chunk().data
+            if cached.num_rows >= first.num_rows and cached.slice(0, first.num_rows).equals(
+                pa.Table.from_batches([first])
+            ):
+                reader.cancel()
+                return cached, True
+            batches.append(first)
+        table = pa.Table.from_batches(batches + reader.read_all().to_batches(), schema=reader.schema)
     except (flight.FlightError, pa.ArrowException) as err:
         raise _flight_error(err, name) from None
-    return table
+    _write_cached(path, table)
+    return table, False
 
 
 class _SampleDataset(LocalDataset):
     _sample: ClassVar[str]
     _key: ClassVar[str] = "transactionID"
 
-    def __init__(self) -> None:
-        df = _arrow.to_pandas(_sample_table(self._sample))
-        super().__init__(df, self._key)
+    def __init__(self, rows: int = DEFAULT_SAMPLE_ROWS, seed: int = DEFAULT_SAMPLE_SEED) -> None:
+        table, _ = fetch_sample(self._sample, rows=rows, seed=seed)
+        super().__init__(_arrow.to_pandas(table), self._key)
 
 
 class FraudDetectionDatasetFeatures(_SampleDataset):
-    """The bundled card transactions (22 columns, key ``transactionID``),
-    generated deterministically by the backend."""
+    """The bundled card transactions: 22 columns keyed by ``transactionID``,
+    generated deterministically by the backend (200,000 rows by default;
+    ``rows`` and ``seed`` pick another draw). Requires :func:`spate.init`.
+
+    Examples
+    --------
+
+    >>> features = FraudDetectionDatasetFeatures(rows=1000)
+    >>> features.df.shape
+    (1000, 22)
+    >>> features.key_field, features.schema.fields["transactionAmount"]
+    ('transactionID', <Datatype.DOUBLE: 'DOUBLE'>)
+
+    """
 
     _sample = "fraud_transactions"
 
 
 class FraudDetectionDatasetLabels(_SampleDataset):
-    """Fraud labels of :class:`FraudDetectionDatasetFeatures`:
-    ``transactionID`` and ``is_fraud`` (0 or 1)."""
+    """Fraud labels of :class:`FraudDetectionDatasetFeatures`, row for row:
+    ``transactionID`` and ``is_fraud`` (0 or 1).
+
+    Examples
+    --------
+
+    >>> labels = FraudDetectionDatasetLabels(rows=1000)
+    >>> list(labels.df.columns), sorted(labels.df["is_fraud"].unique().tolist())
+    (['transactionID', 'is_fraud'], [0, 1])
+
+    """
 
     _sample = "fraud_labels"
