@@ -51,6 +51,34 @@
 //     per-class estimators) is kept with ordered slices, so ties break and
 //     sums add up in River's order.
 //
+// # Hoeffding adaptive tree
+//
+// HoeffdingAdaptiveTreeClassifier follows River's HATC: an ADWIN detector
+// (core/ml/drift, bit-identical to River's) and a running error mean at
+// every node; Poisson(1) bootstrap weights from a Mersenne Twister seeded
+// as CPython's random.Random(seed), so a River run with the same seed
+// draws the same weights. River's quirks are kept: a zero draw keeps
+// weight 1, an alternate leaf that splits replaces the subtree it competes
+// with at once, predictions sum every reached leaf's distribution divided
+// by (its sum × its squared error rate), and the most common child of a
+// branch that cannot route x is visited twice. The seed defaults to 0
+// (River's None means an unseeded generator).
+//
+// # Hoeffding tree regressor
+//
+// HoeffdingTreeRegressor follows River's HTR: variance reduction (at least
+// min_samples_split=5 weight per branch, else merit 0), truncated E-BST
+// splitters (values rounded to one decimal exactly as Python's round),
+// FIMT-DD's pruning of hopeless thresholds after a failed attempt,
+// per-category statistics for categorical inputs (multiway when more than
+// two values), and the split rule best > 0 and (second/best < 1 − ε or
+// ε < τ). Leaves predict the target mean ("mean", TurboML's default), a
+// linear model ("model": River's LinearRegression defaults, SGD at 0.01 on
+// all inputs by position, categorical codes included, copied from the
+// parent leaf at a split) or the better of the two by faded squared error
+// ("adaptive"). Like River's, the leaf models are not scaled: feed
+// standardised inputs for "model" leaves.
+//
 // # Documented deviations
 //
 //   - River tries one-vs-rest splits of a categorical feature in Python set
@@ -62,7 +90,8 @@
 //     side effect is not reproduced.
 //   - The memory bound uses Go byte sizes where River measures Python
 //     objects (first estimate after memory_estimate_period samples, 1M by
-//     default); below that period the two behave identically.
+//     default); below that period the two behave identically. The
+//     regressor charges every leaf its own size rather than an average.
 //   - Where River raises ZeroDivisionError in the Hellinger criterion (a
 //     class with zero total weight), Go scores 0.
 //   - Go's math.Log, Exp and Erf may differ from C's libm in the last bit;
