@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"golang.org/x/sys/unix"
 
 	"github.com/spate-ml/spate/core/fraud"
@@ -24,50 +20,29 @@ import (
 
 const benchBatchRows = 4096
 
-// fraudBatches builds n batches of the fraud transactions schema (22
-// columns: strings, int64s, doubles) with values shaped like the data set.
+// fraudBatches returns n batches of benchBatchRows rows of the fraud
+// transactions data set (22 columns: strings, int64s, doubles).
 func fraudBatches(tb testing.TB, n int) []arrow.RecordBatch {
 	tb.Helper()
-	sc := fraud.TransactionsSchema().Arrow()
-	rng := rand.New(rand.NewPCG(42, 7))
-	currencies := []string{"USD", "EUR", "GBP", "JPY", "CAD", "AUD", "INR", "BRL"}
-	countries := []string{"US", "GB", "DE", "FR", "JP", "CA", "AU", "IN", "BR", "MX"}
-	words := []string{"CREDITCARD", "DEBITCARD", "PAYPAL", "VISA", "MASTERCARD", "AMEX", "M", "N", "P", "en-US", "en-GB", "fr-FR", "de-DE"}
-	out := make([]arrow.RecordBatch, n)
-	row := int64(0)
-	for k := range out {
-		bld := array.NewRecordBuilder(memory.DefaultAllocator, sc)
-		for i := 0; i < benchBatchRows; i++ {
-			for c, f := range sc.Fields() {
-				switch fb := bld.Field(c).(type) {
-				case *array.StringBuilder:
-					switch {
-					case f.Name == fraud.ColTransactionID:
-						fb.Append(fmt.Sprintf("%016x", row))
-					case f.Name == fraud.ColAccountID:
-						fb.Append(fmt.Sprintf("A%09d", rng.IntN(100000)))
-					case strings.Contains(f.Name, "Currency"):
-						fb.Append(currencies[rng.IntN(len(currencies))])
-					case strings.Contains(f.Name, "Country") || strings.Contains(f.Name, "State"):
-						fb.Append(countries[rng.IntN(len(countries))])
-					case strings.Contains(f.Name, "Post"):
-						fb.Append(fmt.Sprintf("%05d", rng.IntN(100000)))
-					default:
-						fb.Append(words[rng.IntN(len(words))])
-					}
-				case *array.Int64Builder:
-					fb.Append(1_700_000_000 + row + rng.Int64N(24))
-				case *array.Float64Builder:
-					fb.Append(float64(rng.IntN(100000)) / 100)
-				default:
-					tb.Fatalf("fraud column %s has type %s the benchmark does not fill", f.Name, f.Type)
-				}
-			}
-			row++
-		}
-		out[k] = bld.NewRecordBatch()
-		bld.Release()
+	cfg := fraud.DefaultConfig()
+	cfg.Rows = n * benchBatchRows
+	var out []arrow.RecordBatch
+	err := fraud.Generate(cfg, benchBatchRows, func(tx, _ arrow.RecordBatch) error {
+		tx.Retain()
+		out = append(out, tx)
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("generate fraud rows: %v", err)
 	}
+	if len(out) != n {
+		tb.Fatalf("generated %d batches, want %d", len(out), n)
+	}
+	tb.Cleanup(func() {
+		for _, r := range out {
+			r.Release()
+		}
+	})
 	return out
 }
 
