@@ -6,6 +6,10 @@
 # benchStream in each package's *_bench_test.go on the Go side). Ensembles
 # use River's default HoeffdingTreeClassifier as base model on both sides.
 #
+# Rates are samples per CPU second of the measuring process (Go:
+# getrusage around the benchmark loop; Python: time.process_time), which
+# stays comparable when other work shares the machine.
+#
 # Run from the repository root: bash bench/ml_learners.sh
 # ROWS_FAST (default 10000) rows for the single models and ROWS_SLOW
 # (default 2000) for the ensembles bound River's share of the run time.
@@ -27,16 +31,17 @@ learners=(
 	"AdaBoostClassifier ./core/ml/ensemble BenchmarkAdaBoostClassifier $ROWS_SLOW"
 )
 
-go_rate() { # package benchmark rows -> samples/s
+go_rate() { # package benchmark rows -> samples per CPU second
 	SPATE_BENCH_ROWS=$3 go test -run '^$' -bench "^$2\$" -benchtime 3x -benchmem "$1" |
-		awk '/samples\/s/ { for (i = 1; i < NF; i++) if ($(i+1) == "samples/s") print int($i) }'
+		awk '/samples\/s/ { for (i = 1; i < NF; i++) if ($(i+1) == "cpu-samples/s") print int($i) }'
 }
 
-river_rate() { # name rows -> samples/s
+river_rate() { # name rows -> samples per CPU second
 	timeout 300 "$PY" bench/ml_learners_river.py "$2" "$1" | awk '{ print $2 }'
 }
 
 printf '%-30s %7s %14s %16s %9s\n' learner rows "Go samples/s" "River samples/s" speedup
+printf '%-30s %7s %14s %16s %9s\n' "" "" "(per CPU s)" "(per CPU s)" ""
 for l in "${learners[@]}"; do
 	read -r name pkg bench rows <<<"$l"
 	g=$(go_rate "$pkg" "$bench" "$rows")

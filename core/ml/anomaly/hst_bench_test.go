@@ -11,6 +11,7 @@ func BenchmarkHST(b *testing.B) {
 	b.ReportAllocs()
 	var p ml.Prediction
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for i := 0; i < b.N; i++ {
 		h, _ := NewHST(HSTParams{NTrees: 20, Height: 12, WindowSize: 50, Seed: 1}, 10)
 		for _, x := range xs {
@@ -18,5 +19,5 @@ func BenchmarkHST(b *testing.B) {
 			h.Learn(x, 0)
 		}
 	}
-	b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	reportRates(b, len(xs), cpu0)
 }

@@ -3,6 +3,8 @@ package ensemble
 import (
 	"os"
 	"strconv"
+	"syscall"
+	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
 )
@@ -36,4 +38,24 @@ func benchStream(n int) (xs []ml.Instance, cls, reg []float64) {
 		reg[i] = 3*v[0] - 2*v[1] + v[2]*v[3] + 0.1*g.random()
 	}
 	return xs, cls, reg
+}
+
+// cpuSeconds is the user+system CPU time of the process so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// reportRates reports samples per wall-clock second and per CPU second
+// (the latter is steadier on a shared machine) for b.N passes over rows
+// samples, cpu0 being cpuSeconds() when the timer started.
+func reportRates(b *testing.B, rows int, cpu0 float64) {
+	n := float64(rows) * float64(b.N)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "samples/s")
+	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+		b.ReportMetric(n/cpu, "cpu-samples/s")
+	}
 }

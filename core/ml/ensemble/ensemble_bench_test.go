@@ -14,6 +14,7 @@ func benchEnsemble(b *testing.B, name string) {
 	b.ReportAllocs()
 	var p ml.Prediction
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for i := 0; i < b.N; i++ {
 		base, err := reg.New("HoeffdingTreeClassifier", json.RawMessage(riverHTC), spec, nil)
 		if err != nil {
@@ -28,7 +29,7 @@ func benchEnsemble(b *testing.B, name string) {
 			l.Learn(x, ys[j])
 		}
 	}
-	b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	reportRates(b, len(xs), cpu0)
 }
 
 func BenchmarkLeveragingBaggingClassifier(b *testing.B) {

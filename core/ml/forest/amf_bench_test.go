@@ -14,6 +14,7 @@ func benchPrequential(b *testing.B, mk func() ml.Learner, xs []ml.Instance, ys [
 	b.ReportAllocs()
 	var p ml.Prediction
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for i := 0; i < b.N; i++ {
 		l := mk()
 		for j, x := range xs {
@@ -21,7 +22,7 @@ func benchPrequential(b *testing.B, mk func() ml.Learner, xs []ml.Instance, ys [
 			l.Learn(x, ys[j])
 		}
 	}
-	b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	reportRates(b, len(xs), cpu0)
 }
 
 func BenchmarkAMFClassifier(b *testing.B) {

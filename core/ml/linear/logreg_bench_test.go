@@ -11,6 +11,7 @@ func BenchmarkLogisticRegression(b *testing.B) {
 	b.ReportAllocs()
 	var p ml.Prediction
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for i := 0; i < b.N; i++ {
 		l, _ := NewLogReg(DefaultLogRegParams(), 10)
 		for j, x := range xs {
@@ -18,5 +19,5 @@ func BenchmarkLogisticRegression(b *testing.B) {
 			l.Learn(x, ys[j])
 		}
 	}
-	b.ReportMetric(float64(len(xs))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+	reportRates(b, len(xs), cpu0)
 }
