@@ -114,6 +114,34 @@ func TestEveryAlgorithm(t *testing.T) {
 	}
 }
 
+func TestSDKDumps(t *testing.T) {
+	// Exactly what TurboML's SDK get_model_config() produces.
+	reg := New()
+	cases := []struct{ want, configs string }{
+		{"LeveragingBaggingClassifier", `[{"n_models":10,"n_classes":2,"w":6.0,"bagging_method":"bag","seed":0,"num_children":1,"algorithm":"LeveragingBaggingClassifier"},{"n_classes":2,"delta":1e-07,"tau":0.05,"grace_period":200,"leaf_pred_method":"mc","split_method":"gini","algorithm":"HoeffdingTreeClassifier"}]`},
+		{"MinMaxPreProcessor", `[{"num_children":1,"text_categories":[],"image_sizes":[64,64,1],"channel_first":false,"gguf_model_id":null,"max_tokens_per_input":512,"algorithm":"PreProcessor","preprocessor_name":"MinMax"},{"n_trees":20,"height":12,"window_size":50,"algorithm":"HST"}]`},
+		{"AMFClassifier", `[{"n_classes":2,"n_estimators":10,"step":1.0,"use_aggregation":true,"dirichlet":0.5,"split_pure":false,"algorithm":"AMFClassifier"}]`},
+		{"AMFRegressor", `[{"n_estimators":10,"step":1.0,"use_aggregation":true,"dirichlet":0.5,"algorithm":"AMFRegressor"}]`},
+		{"MultinomialNB", `[{"n_classes":2,"alpha":1.0,"algorithm":"MultinomialNB"}]`},
+		{"AdaBoostClassifier", `[{"n_models":10,"n_classes":2,"seed":0,"num_children":1,"algorithm":"AdaBoostClassifier"},{"n_classes":2,"algorithm":"GaussianNB"}]`},
+	}
+	xs, ys := stream(200)
+	for _, tc := range cases {
+		l, err := Build(reg, configs(t, tc.configs), ml.Spec{NumNumeric: 3, NumCateg: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.want, err)
+		}
+		if l.Algorithm() != tc.want {
+			t.Fatalf("built %s, want %s", l.Algorithm(), tc.want)
+		}
+		var p ml.Prediction
+		for i, x := range xs {
+			l.Predict(x, &p)
+			l.Learn(x, math.Min(ys[i], 1))
+		}
+	}
+}
+
 func TestNestedConfigs(t *testing.T) {
 	// The camelCase form TurboML's server reports in process_config.
 	reg := New()
