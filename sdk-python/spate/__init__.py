@@ -24,6 +24,7 @@ from .common import (
     NotInitializedError,
     get_user_info,
     init,
+    login,
 )
 from .datasets import DatasetSchema, Datatype, LocalDataset, OnlineDataset
 
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "init",
+    "login",
     "get_user_info",
     "common",
     "datasets",

@@ -82,12 +82,12 @@ class Datatype(str, enum.Enum):
         """The Arrow type that stores the column."""
         return _ARROW_TYPES[self]
 
-    def to_proto(self) -> int:
+    def to_proto(self) -> spate_pb2.FieldType:
         """The ``spate.v1.FieldType`` value."""
         return spate_pb2.FieldType.Value(f"FIELD_TYPE_{self.value}")
 
     @classmethod
-    def from_proto(cls, value: int) -> Datatype:
+    def from_proto(cls, value: spate_pb2.FieldType) -> Datatype:
         """Read a ``spate.v1.FieldType`` value."""
         return cls(spate_pb2.FieldType.Name(value).removeprefix("FIELD_TYPE_"))
 

@@ -72,3 +72,16 @@ def test_rest_conventions(spate_server):
     assert info.value.status_code == 404
     with pytest.raises(spate.NotFoundException, match="does not exist"):
         api.post("dataset/nosuchdataset/upload", json=[{"a": 1}])
+
+
+def test_login_switches_keys(spate_server):
+    other = spate_server.create_key("login_ns")
+    try:
+        spate.login(api_key=other)
+        assert spate.get_user_info().namespace == "login_ns"
+        with pytest.raises(spate.AuthenticationError, match="invalid API key"):
+            spate.login(api_key="spk_unknown_000000000000000000000000")
+        with pytest.raises(ValueError, match="API keys, not passwords"):
+            spate.login(username="me", password="secret")
+    finally:
+        spate.init(backend_url=spate_server.url, api_key=spate_server.api_key)

@@ -11,12 +11,13 @@ from .exceptions import (
     NotFoundException,
     NotInitializedError,
 )
-from .session import User, get_user_info, init
+from .session import User, get_user_info, init, login
 
 __all__ = [
     "api",
     "env",
     "init",
+    "login",
     "get_user_info",
     "User",
     "ApiException",

@@ -11,7 +11,7 @@ from .api import api
 from .env import CONFIG
 from .exceptions import AuthenticationError, NotInitializedError
 
-__all__ = ["init", "get_user_info", "User"]
+__all__ = ["init", "login", "get_user_info", "User"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,21 @@ def init(backend_url: str | None = None, api_key: str | None = None) -> None:
     if not api_key:
         raise NotInitializedError("no API key: pass api_key= or set SPATE_API_KEY")
     CONFIG.set_backend_server(backend_url)
+    login(api_key=api_key)
+    conn = api.connection
+    # The control plane must answer too (it lives on another port).
+    conn.call(conn.auth.WhoAmI, spate_pb2.WhoAmIRequest(), timeout=10.0)
+
+
+def login(api_key: str | None = None, username: str | None = None, password: str | None = None) -> None:
+    """Switch to another API key on the current backend, checking it with
+    ``GET /api/user``. Spate has no user accounts: ``username`` and
+    ``password`` are refused (create keys with ``spate keys create``)."""
+    if username is not None or password is not None:
+        raise ValueError("Spate authenticates with API keys, not passwords: create one with `spate keys create`")
+    api_key = api_key or os.environ.get("SPATE_API_KEY")
+    if not api_key:
+        raise NotInitializedError("no API key: pass api_key= or set SPATE_API_KEY")
     api.set_api_key(api_key)
     try:
         api.get("user")
@@ -70,9 +85,6 @@ def init(backend_url: str | None = None, api_key: str | None = None) -> None:
         raise AuthenticationError(
             f"invalid API key for the Spate backend at {CONFIG.BACKEND_SERVER_ADDRESS}: {err.message}"
         ) from None
-    conn = api.connection
-    # The control plane must answer too (it lives on another port).
-    conn.call(conn.auth.WhoAmI, spate_pb2.WhoAmIRequest(), timeout=10.0)
 
 
 def get_user_info() -> User:
