@@ -562,3 +562,5 @@ func TestDevKeyWrittenToEnvFile(t *testing.T) {
 		t.Fatalf("second start changed the env file:\n%s", again)
 	}
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -279,8 +279,11 @@ func (r *runner) learnOne(num []float64, cat []int64, y, score float64, class in
 	}
 }
 
-// step processes input rows up to t.In and label rows up to t.Lab. With
-// emit, it appends outputs and evaluation rows not yet in their logs.
+// step processes label rows up to t.Lab, then input rows up to t.In. Labels
+// go first so that a row whose label is already there is predicted and then
+// learned at once (prequential order over history); a label whose row has
+// not arrived waits for it. With emit, it appends outputs and evaluation
+// rows not yet in their logs.
 func (r *runner) step(ctx context.Context, t tick, emit bool, buf *tickBuffers) error {
 	nNum, nCat := len(r.plan.num), len(r.plan.cat)
 	outEnd := int64(math.MaxInt64)
@@ -288,6 +291,43 @@ func (r *runner) step(ctx context.Context, t tick, emit bool, buf *tickBuffers) 
 		outEnd = r.out.End()
 	}
 	var rows, labels int64
+	for r.labels != nil && r.st.LabCursor < t.Lab {
+		recs, _, err := r.labels.Read(ctx, r.st.LabCursor, int(min(t.Lab-r.st.LabCursor, 65536)))
+		if err != nil {
+			return fmt.Errorf("read labels at %d: %w", r.st.LabCursor, err)
+		}
+		if len(recs) == 0 {
+			return fmt.Errorf("labels at %d are not readable", r.st.LabCursor)
+		}
+		for _, rec := range recs {
+			n := int(min(rec.NumRows(), t.Lab-r.st.LabCursor))
+			keys, vals := rec.Column(r.plan.labKey), rec.Column(r.plan.label)
+			for i := 0; i < n; i++ {
+				off := r.st.LabCursor
+				r.st.LabCursor++
+				labels++
+				y, ok := r.validLabel(numAt(vals, i))
+				if !ok {
+					r.stats.mu.Lock()
+					r.stats.badLabels++
+					r.stats.mu.Unlock()
+					continue
+				}
+				key := keyAt(keys, i)
+				if p, ok := r.st.Pending[key]; ok {
+					delete(r.st.Pending, key)
+					r.learnOne(p.Num, p.Cat, y, p.Score, p.Class, p.Offset, off, buf, emit)
+				} else {
+					r.st.Parked[key] = parkedLabel{Offset: off, Label: y}
+					r.parkQ = append(r.parkQ, queued{key, off})
+					r.evictParked()
+				}
+			}
+		}
+		for _, rec := range recs {
+			rec.Release()
+		}
+	}
 	for r.st.InCursor < t.In {
 		recs, err := r.in.Read(ctx, r.st.InCursor, int(min(t.In-r.st.InCursor, 65536)))
 		if err != nil {
@@ -340,43 +380,6 @@ func (r *runner) step(ctx context.Context, t tick, emit bool, buf *tickBuffers) 
 					}
 				}
 				r.st.InCursor++
-			}
-		}
-		for _, rec := range recs {
-			rec.Release()
-		}
-	}
-	for r.labels != nil && r.st.LabCursor < t.Lab {
-		recs, _, err := r.labels.Read(ctx, r.st.LabCursor, int(min(t.Lab-r.st.LabCursor, 65536)))
-		if err != nil {
-			return fmt.Errorf("read labels at %d: %w", r.st.LabCursor, err)
-		}
-		if len(recs) == 0 {
-			return fmt.Errorf("labels at %d are not readable", r.st.LabCursor)
-		}
-		for _, rec := range recs {
-			n := int(min(rec.NumRows(), t.Lab-r.st.LabCursor))
-			keys, vals := rec.Column(r.plan.labKey), rec.Column(r.plan.label)
-			for i := 0; i < n; i++ {
-				off := r.st.LabCursor
-				r.st.LabCursor++
-				labels++
-				y, ok := r.validLabel(numAt(vals, i))
-				if !ok {
-					r.stats.mu.Lock()
-					r.stats.badLabels++
-					r.stats.mu.Unlock()
-					continue
-				}
-				key := keyAt(keys, i)
-				if p, ok := r.st.Pending[key]; ok {
-					delete(r.st.Pending, key)
-					r.learnOne(p.Num, p.Cat, y, p.Score, p.Class, p.Offset, off, buf, emit)
-				} else {
-					r.st.Parked[key] = parkedLabel{Offset: off, Label: y}
-					r.parkQ = append(r.parkQ, queued{key, off})
-					r.evictParked()
-				}
 			}
 		}
 		for _, rec := range recs {
@@ -516,6 +519,9 @@ func (r *runner) ends() tick {
 	return t
 }
 
+// maxTickRows bounds the rows of each log one tick consumes.
+const maxTickRows = 4096
+
 // run is the model's loop: tick while there is work, snapshot versions, wait
 // otherwise. It returns when ctx ends.
 func (r *runner) run(ctx context.Context) {
@@ -541,6 +547,10 @@ func (r *runner) run(ctx context.Context) {
 			continue
 		}
 		t := r.ends()
+		// Bound a tick so that history is consumed in slices of both logs,
+		// interleaved, rather than all rows then all labels.
+		t.In = min(t.In, r.st.InCursor+maxTickRows)
+		t.Lab = min(t.Lab, r.st.LabCursor+maxTickRows)
 		if t.In == r.st.InCursor && t.Lab == r.st.LabCursor {
 			if !r.historyDone {
 				r.historyDone = true
