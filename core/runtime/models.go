@@ -870,7 +870,9 @@ func (e *Engine) PredictInputs(ctx context.Context, ns, name string, version int
 		if err != nil {
 			return nil, 0, err
 		}
-		predict = func(num []float64, cat []int64, p *ml.Prediction) { l.Predict(ml.Instance{Numeric: num, Categ: cat}, p) }
+		predict = func(num []float64, cat []int64, p *ml.Prediction) {
+			l.Predict(ml.Instance{Numeric: num, Categ: cat}, p)
+		}
 	}
 	preds, err := PredictColumns(rec, spec.NumericalFields, spec.CategoricalFields, predict)
 	return preds, used, err
