@@ -377,7 +377,7 @@ func (c *sqlCompiler) compile(n ast.ExprNode) (expr, error) {
 		if err != nil {
 			return expr{}, err
 		}
-		return binary(x.Op, a, b)
+		return binop(x.Op, a, b)
 	case *ast.IsNullExpr:
 		a, err := c.compile(x.Expr)
 		if err != nil {
@@ -413,15 +413,15 @@ func (c *sqlCompiler) compile(n ast.ExprNode) (expr, error) {
 		if err != nil {
 			return expr{}, err
 		}
-		ge, err := binary(opcode.GE, v, lo)
+		ge, err := binop(opcode.GE, v, lo)
 		if err != nil {
 			return expr{}, err
 		}
-		le, err := binary(opcode.LE, v, hi)
+		le, err := binop(opcode.LE, v, hi)
 		if err != nil {
 			return expr{}, err
 		}
-		r, err := binary(opcode.LogicAnd, ge, le)
+		r, err := binop(opcode.LogicAnd, ge, le)
 		if err != nil || !x.Not {
 			return r, err
 		}
@@ -440,13 +440,13 @@ func (c *sqlCompiler) compile(n ast.ExprNode) (expr, error) {
 			if err != nil {
 				return expr{}, err
 			}
-			eq, err := binary(opcode.EQ, v, it)
+			eq, err := binop(opcode.EQ, v, it)
 			if err != nil {
 				return expr{}, err
 			}
 			if k == 0 {
 				acc = eq
-			} else if acc, err = binary(opcode.LogicOr, acc, eq); err != nil {
+			} else if acc, err = binop(opcode.LogicOr, acc, eq); err != nil {
 				return expr{}, err
 			}
 		}
@@ -636,7 +636,7 @@ func cmpResult(op opcode.Op, c int) bool {
 	return c >= 0
 }
 
-func binary(op opcode.Op, a, b expr) (expr, error) {
+func binop(op opcode.Op, a, b expr) (expr, error) {
 	switch op {
 	case opcode.LogicAnd, opcode.LogicOr:
 		name := "AND"
@@ -837,7 +837,7 @@ func (c *sqlCompiler) caseExpr(x *ast.CaseExpr) (expr, error) {
 			return expr{}, err
 		}
 		if x.Value != nil {
-			if cond, err = binary(opcode.EQ, subject, cond); err != nil {
+			if cond, err = binop(opcode.EQ, subject, cond); err != nil {
 				return expr{}, fmt.Errorf("CASE: %w", err)
 			}
 		}
@@ -1018,4 +1018,4 @@ func castTo(a expr, t vtype) (expr, error) {
 
 const eqOp = opcode.EQ
 
-func binaryMod(a, b expr) (expr, error) { return binary(opcode.Mod, a, b) }
+func binaryMod(a, b expr) (expr, error) { return binop(opcode.Mod, a, b) }

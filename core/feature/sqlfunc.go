@@ -269,7 +269,7 @@ func callFunc(name string, args []expr) (expr, error) {
 		if err := wantArgs(name, args, 2, 2); err != nil {
 			return expr{}, err
 		}
-		eq, err := binary(eqOp, args[0], args[1])
+		eq, err := binop(eqOp, args[0], args[1])
 		if err != nil {
 			return expr{}, fmt.Errorf("NULLIF: %w", err)
 		}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-
-	"github.com/spate-ml/spate/core/schema"
 )
 
 // State format (little endian): magic "SPFS", version u32, pipeline
@@ -138,64 +136,49 @@ func (p *Pipeline) RestoreState(b []byte) error {
 func (k *keyIndex) marshal(e *enc) {
 	e.u32(k.n)
 	e.u32(k.nullID)
-	if k.strs != nil {
-		type kv struct {
-			s  string
-			id uint32
-		}
-		all := make([]kv, 0, len(k.strs))
-		for s, id := range k.strs {
-			all = append(all, kv{s, id})
-		}
-		sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
-		e.u64(uint64(len(all)))
-		for _, x := range all {
-			e.u32(x.id)
-			e.bytes([]byte(x.s))
-		}
-		return
-	}
 	type kv struct {
+		s  string
 		v  int64
 		id uint32
 	}
-	all := make([]kv, 0, len(k.ints))
-	for v, id := range k.ints {
-		all = append(all, kv{v, id})
-	}
+	all := make([]kv, 0, k.used)
+	k.each(func(s string, v int64, id uint32) { all = append(all, kv{s, v, id}) })
 	sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
 	e.u64(uint64(len(all)))
 	for _, x := range all {
 		e.u32(x.id)
-		e.u64(uint64(x.v))
+		if k.str {
+			e.bytes([]byte(x.s))
+		} else {
+			e.u64(uint64(x.v))
+		}
 	}
 }
 
 func (k *keyIndex) unmarshal(d *dec) {
 	k.n = d.u32()
 	k.nullID = d.u32()
-	if k.strs != nil {
-		n := d.count(12)
-		for range n {
-			id := d.u32()
+	n := d.count(12)
+	for range n {
+		id := d.u32()
+		if d.err == nil && id >= k.n {
+			d.err = errors.New("corrupt state: group id out of range")
+		}
+		if k.str {
 			b := d.bytes()
 			if d.err != nil {
 				return
 			}
-			k.strs[k.intern(b)] = id
-		}
-	} else {
-		n := d.count(12)
-		for range n {
-			id := d.u32()
+			k.restoreStr(string(b), id)
+		} else {
 			v := int64(d.u64())
 			if d.err != nil {
 				return
 			}
-			k.ints[v] = id
+			k.restoreInt(v, id)
 		}
 	}
-	if d.err == nil && k.typ != schema.Invalid && uint64(len(k.strs)+len(k.ints))+uint64(min(k.nullID, 1)) != uint64(k.n) {
+	if d.err == nil && uint64(k.used)+uint64(min(k.nullID, 1)) != uint64(k.n) {
 		d.err = errors.New("corrupt state: key index size")
 	}
 }
