@@ -28,7 +28,8 @@ class Connection:
     grpc_address
         ``host:port`` of the gRPC server.
     arrow_address
-        ``grpc+tcp://host:port`` of the Flight server (the same port in Spate).
+        ``grpc+tcp://host:port`` of the Flight server (the same port in
+        Spate); ``grpc+tls://`` makes both clients use TLS.
     authorization
         The value of the ``authorization`` header (``apiKey spk_...``).
     """
@@ -37,13 +38,14 @@ class Connection:
         self.grpc_address = grpc_address
         self.arrow_address = arrow_address
         self._metadata = (("authorization", authorization),)
-        self.channel = grpc.insecure_channel(
-            grpc_address,
-            options=[
-                ("grpc.max_receive_message_length", _MAX_MESSAGE),
-                ("grpc.max_send_message_length", _MAX_MESSAGE),
-            ],
-        )
+        options = [
+            ("grpc.max_receive_message_length", _MAX_MESSAGE),
+            ("grpc.max_send_message_length", _MAX_MESSAGE),
+        ]
+        if arrow_address.startswith("grpc+tls://"):
+            self.channel = grpc.secure_channel(grpc_address, grpc.ssl_channel_credentials(), options=options)
+        else:
+            self.channel = grpc.insecure_channel(grpc_address, options=options)
         self.auth = spate_pb2_grpc.AuthServiceStub(self.channel)
         self.datasets = spate_pb2_grpc.DatasetServiceStub(self.channel)
         self.flight = flight.FlightClient(arrow_address)
