@@ -168,3 +168,20 @@ func TestConform(t *testing.T) {
 		t.Fatalf("ConformRequest without key: %v", err)
 	}
 }
+
+func TestConformReleasesWhatItRetains(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	s, _ := New([]Field{{"id", String}, {"x", Double}}, "id")
+	b := array.NewRecordBuilder(mem, s.Arrow())
+	b.Field(0).(*array.StringBuilder).AppendValues([]string{"a", "b"}, nil)
+	b.Field(1).(*array.Float64Builder).AppendValues([]float64{1, 2}, nil)
+	rec := b.NewRecordBatch()
+	b.Release()
+	out, err := s.Conform(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Release()
+	rec.Release()
+}

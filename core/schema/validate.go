@@ -95,9 +95,10 @@ func (s *Schema) conform(rec arrow.RecordBatch, needKey bool) (arrow.RecordBatch
 		}
 		cols[j] = array.MakeArrayOfNull(memoryAllocator(), f.Type.Arrow(), nrows)
 	}
+	// The batch takes its own references; drop the ones taken above.
+	defer release()
 	if needKey {
 		if err := s.checkKey(cols[s.KeyIndex()]); err != nil {
-			release()
 			return nil, err
 		}
 		return array.NewRecordBatch(s.arrow, cols, int64(nrows)), nil
