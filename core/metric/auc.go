@@ -51,27 +51,27 @@ func (m *aucMetric) Update(score float64, _ int, label float64) {
 	m.add(p)
 }
 
-// delta returns the change of twoU that pair p brings against the scores
-// currently in the tree.
-func (m *aucMetric) delta(p aucPair) int64 {
-	rc := m.tree.rank(p.score)
+// delta returns the change of twoU that pair p brings, from how its score
+// compares with the other class's scores in the window.
+func (m *aucMetric) delta(p aucPair, rc rankCounts) int64 {
 	if p.pos {
 		return 2*rc.less[0] + rc.eq[0]
 	}
-	n := m.tree.size()
-	return 2*(int64(n[1])-rc.less[1]-rc.eq[1]) + rc.eq[1]
+	nPos := int64(m.tree.size()[1])
+	return 2*(nPos-rc.less[1]-rc.eq[1]) + rc.eq[1]
 }
 
+// add and remove update the tree and twoU in one walk: a pair's delta
+// depends only on the other class, which its own insertion or removal
+// leaves unchanged.
 func (m *aucMetric) add(p aucPair) {
-	// A pair's own class does not enter its delta, so the order of the
-	// rank query and the insertion does not matter.
-	m.twoU += m.delta(p)
-	m.tree.insert(p.score, math.Float64bits(p.score), classOf(p.pos))
+	rc := m.tree.insert(p.score, classOf(p.pos))
+	m.twoU += m.delta(p, rc)
 }
 
 func (m *aucMetric) remove(p aucPair) {
-	m.tree.remove(p.score, classOf(p.pos))
-	m.twoU -= m.delta(p)
+	rc := m.tree.remove(p.score, classOf(p.pos))
+	m.twoU -= m.delta(p, rc)
 }
 
 func classOf(pos bool) int {

@@ -574,7 +574,7 @@ func checkTree(t *testing.T, tr *rankTree, x int32, lo, hi float64) int {
 		t.Fatalf("node %d counts %v", x, n.cnt)
 	}
 	for _, c := range []int32{n.left, n.right} {
-		if c != 0 && tr.nodes[c].prio > n.prio {
+		if c != 0 && tr.prio(c) > tr.prio(x) {
 			t.Fatalf("node %d: child %d has a higher priority", x, c)
 		}
 	}

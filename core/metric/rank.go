@@ -1,5 +1,7 @@
 package metric
 
+import "math"
+
 // rankTree is an order-statistic treap over the distinct scores of a window.
 // Each node holds one distinct score, how many negatives and positives carry
 // that score, and the totals of its subtree, so that "how many negatives
@@ -15,12 +17,14 @@ package metric
 type rankTree struct {
 	nodes []rankNode
 	root  int32
-	free  int32 // head of the free list, linked through left; 0 = empty
+	free  int32   // head of the free list, linked through left; 0 = empty
+	path  []int32 // scratch: the nodes above the one an update reaches
 }
 
+// rankNode is 32 bytes, two to a cache line; its priority is recomputed
+// from the key when needed rather than stored.
 type rankNode struct {
 	key         float64
-	prio        uint32
 	left, right int32
 	cnt         [2]int32 // [negatives, positives] with this exact score
 	sum         [2]int32 // [negatives, positives] in the subtree
@@ -33,7 +37,7 @@ type rankCounts struct {
 }
 
 func newRankTree() rankTree {
-	return rankTree{nodes: make([]rankNode, 1, 16)}
+	return rankTree{nodes: make([]rankNode, 1, 16), path: make([]int32, 0, 64)}
 }
 
 // reset empties the tree and keeps its memory.
@@ -52,7 +56,9 @@ func priority(bits uint64) uint32 {
 	return uint32(bits >> 32)
 }
 
-func (t *rankTree) alloc(key float64, bits uint64, c int) int32 {
+func (t *rankTree) prio(x int32) uint32 { return priority(math.Float64bits(t.nodes[x].key)) }
+
+func (t *rankTree) alloc(key float64, c int) int32 {
 	var x int32
 	if t.free != 0 {
 		x = t.free
@@ -62,7 +68,7 @@ func (t *rankTree) alloc(key float64, bits uint64, c int) int32 {
 		x = int32(len(t.nodes) - 1)
 	}
 	n := &t.nodes[x]
-	*n = rankNode{key: key, prio: priority(bits)}
+	*n = rankNode{key: key}
 	n.cnt[c], n.sum[c] = 1, 1
 	return x
 }
@@ -92,89 +98,127 @@ func (t *rankTree) rotateLeft(x int32) int32 {
 	return r
 }
 
-// rank counts the window's scores below and equal to key. key must not be
-// NaN.
-func (t *rankTree) rank(key float64) rankCounts {
+// insert adds one score of class c (0 negative, 1 positive) and returns how
+// the score compares with the scores of the other class, as they were
+// (counts of class c itself are not meaningful). key must not be NaN and
+// must not be -0 (callers normalise it to +0).
+//
+// It walks down once, counting as it goes: when the walk turns right at a
+// node, every score of that node's subtree except its right subtree's is
+// less than key; the right child is the next node read anyway. A new node
+// then rises along the recorded path while its priority beats its parent's.
+func (t *rankTree) insert(key float64, c int) rankCounts {
 	var rc rankCounts
-	x := t.root
-	for x != 0 {
+	path := t.path[:0]
+	for x := t.root; x != 0; {
 		n := &t.nodes[x]
 		switch {
 		case key < n.key:
+			path = append(path, x)
 			x = n.left
 		case key > n.key:
-			l := &t.nodes[n.left]
-			rc.less[0] += int64(l.sum[0] + n.cnt[0])
-			rc.less[1] += int64(l.sum[1] + n.cnt[1])
+			r := &t.nodes[n.right]
+			rc.less[0] += int64(n.sum[0] - r.sum[0])
+			rc.less[1] += int64(n.sum[1] - r.sum[1])
+			path = append(path, x)
 			x = n.right
 		default:
-			l := &t.nodes[n.left]
-			rc.less[0] += int64(l.sum[0])
-			rc.less[1] += int64(l.sum[1])
-			rc.eq[0], rc.eq[1] = int64(n.cnt[0]), int64(n.cnt[1])
+			rc.count(n, &t.nodes[n.right])
+			n.cnt[c]++
+			n.sum[c]++
+			for _, p := range path {
+				t.nodes[p].sum[c]++
+			}
+			t.path = path
 			return rc
 		}
 	}
+	for _, p := range path {
+		t.nodes[p].sum[c]++
+	}
+	child := t.alloc(key, c)
+	t.path = path
+	prio := priority(math.Float64bits(key))
+	for i := len(path) - 1; i >= 0; i-- {
+		p := path[i]
+		left := key < t.nodes[p].key
+		if left {
+			t.nodes[p].left = child
+		} else {
+			t.nodes[p].right = child
+		}
+		if prio <= t.prio(p) {
+			return rc
+		}
+		if left {
+			child = t.rotateRight(p)
+		} else {
+			child = t.rotateLeft(p)
+		}
+	}
+	t.root = child
 	return rc
 }
 
-// insert adds one score of class c (0 negative, 1 positive). key must not be
-// NaN and must not be -0 (callers normalise it to +0).
-func (t *rankTree) insert(key float64, bits uint64, c int) {
-	t.root = t.insertAt(t.root, key, bits, c)
+// count records, at the node holding the key, the scores below it (its
+// subtree but its own and its right subtree's) and at it.
+func (rc *rankCounts) count(n, right *rankNode) {
+	for c := range 2 {
+		rc.less[c] += int64(n.sum[c] - n.cnt[c] - right.sum[c])
+		rc.eq[c] = int64(n.cnt[c])
+	}
 }
 
-func (t *rankTree) insertAt(x int32, key float64, bits uint64, c int) int32 {
-	if x == 0 {
-		return t.alloc(key, bits, c)
-	}
-	t.nodes[x].sum[c]++
-	switch k := t.nodes[x].key; {
-	case key < k:
-		l := t.insertAt(t.nodes[x].left, key, bits, c)
-		t.nodes[x].left = l
-		if t.nodes[l].prio > t.nodes[x].prio {
-			x = t.rotateRight(x)
+// remove takes away one score of class c and returns how the score compares
+// with the scores of the other class, as insert does. The score must be in
+// the tree with that class; the window guarantees it.
+func (t *rankTree) remove(key float64, c int) rankCounts {
+	var rc rankCounts
+	path := t.path[:0]
+	x := t.root
+	for {
+		if x == 0 {
+			panic("metric: rank tree lost a score of its window")
 		}
-	case key > k:
-		r := t.insertAt(t.nodes[x].right, key, bits, c)
-		t.nodes[x].right = r
-		if t.nodes[r].prio > t.nodes[x].prio {
-			x = t.rotateLeft(x)
-		}
-	default:
-		t.nodes[x].cnt[c]++
-	}
-	return x
-}
-
-// remove takes away one score of class c. The score must be in the tree
-// with that class; the window guarantees it.
-func (t *rankTree) remove(key float64, c int) {
-	t.root = t.removeAt(t.root, key, c)
-}
-
-func (t *rankTree) removeAt(x int32, key float64, c int) int32 {
-	if x == 0 {
-		panic("metric: rank tree lost a score of its window")
-	}
-	t.nodes[x].sum[c]--
-	switch k := t.nodes[x].key; {
-	case key < k:
-		t.nodes[x].left = t.removeAt(t.nodes[x].left, key, c)
-	case key > k:
-		t.nodes[x].right = t.removeAt(t.nodes[x].right, key, c)
-	default:
 		n := &t.nodes[x]
-		n.cnt[c]--
-		if n.cnt[0] == 0 && n.cnt[1] == 0 {
-			m := t.merge(n.left, n.right)
-			n.left, n.right = t.free, 0
-			t.free = x
-			return m
+		if key < n.key {
+			path = append(path, x)
+			x = n.left
+			continue
 		}
+		r := &t.nodes[n.right]
+		if key > n.key {
+			rc.less[0] += int64(n.sum[0] - r.sum[0])
+			rc.less[1] += int64(n.sum[1] - r.sum[1])
+			path = append(path, x)
+			x = n.right
+			continue
+		}
+		rc.count(n, r)
+		break
 	}
-	return x
+	t.path = path
+	for _, p := range path {
+		t.nodes[p].sum[c]--
+	}
+	n := &t.nodes[x]
+	n.cnt[c]--
+	n.sum[c]--
+	if n.cnt[0] != 0 || n.cnt[1] != 0 {
+		return rc
+	}
+	m := t.merge(n.left, n.right)
+	n.left, n.right = t.free, 0
+	t.free = x
+	switch {
+	case len(path) == 0:
+		t.root = m
+	case key < t.nodes[path[len(path)-1]].key:
+		t.nodes[path[len(path)-1]].left = m
+	default:
+		t.nodes[path[len(path)-1]].right = m
+	}
+	return rc
 }
 
 // merge joins two treaps whose keys are all less in a than in b.
@@ -184,7 +228,7 @@ func (t *rankTree) merge(a, b int32) int32 {
 		return b
 	case b == 0:
 		return a
-	case t.nodes[a].prio > t.nodes[b].prio:
+	case t.prio(a) > t.prio(b):
 		t.nodes[a].right = t.merge(t.nodes[a].right, b)
 		t.pull(a)
 		return a
