@@ -53,9 +53,9 @@ func sampleSource(ctx context.Context, _ string, c flightsvc.Command) (*arrow.Sc
 	var sch *arrow.Schema
 	switch c.Name {
 	case "fraud_transactions":
-		sch = fraud.TransactionsSchema().Arrow()
+		sch = withGeneratorVersion(fraud.TransactionsSchema().Arrow())
 	case "fraud_labels":
-		labels, sch = true, fraud.LabelsSchema().Arrow()
+		labels, sch = true, withGeneratorVersion(fraud.LabelsSchema().Arrow())
 	default:
 		return nil, nil, fmt.Errorf("%w: unknown sample %q (known: fraud_transactions, fraud_labels)", runtime.ErrInvalid, c.Name)
 	}
@@ -64,13 +64,26 @@ func sampleSource(ctx context.Context, _ string, c flightsvc.Command) (*arrow.Sc
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			src := tx
 			if labels {
-				return send(lb)
+				src = lb
 			}
-			return send(tx)
+			rec, err := rewrap(sch, src)
+			if err != nil {
+				return err
+			}
+			defer rec.Release()
+			return send(rec)
 		})
 	}
 	return sch, produce, nil
+}
+
+// withGeneratorVersion tags a sample schema with the generator's version
+// (metadata key spate.sample.generator_version) so clients can key caches.
+func withGeneratorVersion(s *arrow.Schema) *arrow.Schema {
+	md := arrow.NewMetadata([]string{"spate.sample.generator_version"}, []string{fraud.GeneratorVersion})
+	return arrow.NewSchema(s.Fields(), &md)
 }
 
 // rewrap gives rec the declared schema (same columns), so that batches
