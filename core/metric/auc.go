@@ -127,6 +127,9 @@ func (m *aucMetric) UnmarshalBinary(data []byte) error {
 	if len(payload) != 8*n+(n+7)/8 {
 		return fmt.Errorf("metric: malformed %s encoding: %d payload bytes for %d pairs", AUC, len(payload), n)
 	}
+	if n%8 != 0 && payload[len(payload)-1]>>(n%8) != 0 {
+		return fmt.Errorf("metric: malformed %s encoding: label padding bits set", AUC)
+	}
 	pairs := make([]aucPair, n)
 	for i := range pairs {
 		s := math.Float64frombits(binary.LittleEndian.Uint64(payload[8*i:]))

@@ -26,9 +26,10 @@ const (
 const DefaultWindowSize = 1000
 
 // MaxWindowSize bounds the window a caller may ask for. Memory grows with
-// the pairs actually seen (about 9 to 50 bytes a pair, by metric), never
-// with the size asked for, but a bound keeps a typo from pinning gigabytes.
-const MaxWindowSize = 1 << 24
+// the pairs actually seen (1 byte a pair for the classification metrics, 8
+// for the regression metrics, up to 48 for AUC), never with the size asked
+// for, but a bound keeps a typo from pinning gigabytes.
+const MaxWindowSize = 1 << 20
 
 // Metric is a windowed evaluation metric over (prediction, label) pairs.
 //
@@ -38,8 +39,9 @@ const MaxWindowSize = 1 << 24
 // them.
 //
 // Labels are class indices for the classification metrics (a label counts
-// as class c when it rounds to c; class 1 is the positive class) and targets
-// for the regression metrics. Which prediction a metric reads:
+// as class c when it rounds to c, halves away from zero; class 1 is the
+// positive class) and targets for the regression metrics. Which prediction a
+// metric reads:
 //
 //   - WindowedAUC ranks score (the probability or score of class 1) against
 //     the binary label "class 1 or not"; predictedClass is ignored.
@@ -47,6 +49,10 @@ const MaxWindowSize = 1 << 24
 //     compare predictedClass with the label; score is ignored.
 //   - WindowedMAE, WindowedMSE and WindowedRMSE compare score with the label;
 //     predictedClass is ignored.
+//
+// To evaluate a model on its predicted classes rather than its scores
+// (TurboML's output_type="predicted_class"), pass float64(predictedClass) as
+// score.
 //
 // An Update whose inputs the metric reads are NaN (for the regression
 // metrics: whose error is NaN, as for two infinities of the same sign) is

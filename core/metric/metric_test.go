@@ -61,6 +61,11 @@ var streamKinds = []streamKind{
 		}
 		return p
 	}},
+	{"increasing-scores", func(r *rand.Rand, i int) pair { // a sorted stream: no help from arrival order
+		s := float64(i) / 4096
+		y := float64(r.IntN(2))
+		return pair{s, classAt(s), y}
+	}},
 	{"regression-magnitudes", func(r *rand.Rand, i int) pair { // errors from 1e-6 to 1e9
 		y := r.NormFloat64() * math.Pow(10, float64(r.IntN(10)))
 		return pair{y + r.NormFloat64()*math.Pow(10, float64(r.IntN(16)-6)), 0, y}
@@ -379,7 +384,7 @@ func TestNewAndNames(t *testing.T) {
 	}{
 		{"WindowedAuc", 10, "known metrics: WindowedAUC, WindowedMAE"},
 		{"", 10, `unknown metric ""`},
-		{AUC, 0, "window_size must be in [1, 16777216], got 0"},
+		{AUC, 0, "window_size must be in [1, 1048576], got 0"},
 		{MAE, -3, "got -3"},
 		{F1, MaxWindowSize + 1, "window_size must be in"},
 	}
@@ -493,6 +498,13 @@ func TestUnmarshalRejects(t *testing.T) {
 			}
 			if _, err := Decode(bad); err == nil {
 				t.Fatal("decoded an impossible pair")
+			}
+			if name == AUC {
+				bad = slices.Clone(good)
+				bad[len(bad)-1] |= 0x80 // a label bit past the fifth pair
+				if _, err := Decode(bad); err == nil {
+					t.Fatal("decoded label padding bits")
+				}
 			}
 		})
 	}

@@ -56,7 +56,11 @@ func NewSeries(capacity int) *Series {
 }
 
 // Capacity returns the most points the Series keeps.
-func (s *Series) Capacity() int { return s.capacity }
+func (s *Series) Capacity() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.capacity
+}
 
 // Append records the value after sample index. Indexes must increase
 // strictly from one call to the next.
