@@ -323,6 +323,39 @@ func (e *Engine) appendConformed(ctx context.Context, h *datasetHandle, id strin
 	return first, nil
 }
 
+// AppendAsync validates a batch and queues it for a durable append: it
+// returns the first offset at once and wait, which returns nil once the rows
+// are durable. One producer can keep several batches in flight (they keep
+// their order and share group commits). The caller may release rec at once.
+func (e *Engine) AppendAsync(ctx context.Context, ns, id string, rec arrow.RecordBatch) (int64, func() error, error) {
+	h, err := e.handle(ctx, ns, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	conformed, err := h.meta.Schema.Conform(rec)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: dataset %q: %v", ErrInvalid, id, err)
+	}
+	defer conformed.Release()
+	aa, ok := h.log.(stream.AsyncAppender)
+	if !ok || conformed.NumRows() == 0 {
+		first, err := e.appendConformed(ctx, h, id, conformed)
+		return first, func() error { return err }, nil
+	}
+	first, wait, err := aa.AppendAsync(ctx, conformed)
+	if err != nil {
+		return 0, nil, fmt.Errorf("append to dataset %q: %w", id, err)
+	}
+	end := first + conformed.NumRows()
+	return first, func() error {
+		if err := wait(); err != nil {
+			return fmt.Errorf("append to dataset %q: %w", id, err)
+		}
+		h.markAck(end)
+		return nil
+	}, nil
+}
+
 // AppendJSON validates a JSON list of row objects (TurboML's REST upload
 // body) and appends it as one batch. It returns the first offset and the
 // number of rows.

@@ -43,6 +43,15 @@ type Log interface {
 	Close() error
 }
 
+// AsyncAppender is an optional interface of a Log: AppendAsync queues a batch
+// and returns its first offset at once, plus wait, which returns when the
+// batch is durable (or failed). Batches appended by one producer keep their
+// order; several in flight share group commits. The caller keeps ownership
+// of rec, which it may release as soon as AppendAsync returns.
+type AsyncAppender interface {
+	AppendAsync(ctx context.Context, rec arrow.RecordBatch) (first int64, wait func() error, err error)
+}
+
 // Broker opens and deletes logs by topic name. Topic names are
 // dot-separated identifiers, e.g. "ns.inputs.transactions".
 type Broker interface {

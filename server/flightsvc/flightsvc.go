@@ -214,25 +214,56 @@ func (s *Service) DoPut(stream flight.FlightService_DoPutServer) error {
 	if _, err := s.engine.Schema(ctx, ns, id); err != nil {
 		return ToStatus(err)
 	}
+	// Keep up to maxInFlight batches queued for durability while reading
+	// the next ones; acknowledge each, in order, once it is durable.
+	type pending struct {
+		first, rows int64
+		wait        func() error
+	}
+	queue := make(chan pending, maxInFlight)
+	acked := make(chan error, 1)
+	go func() {
+		var err error
+		for p := range queue {
+			if err != nil {
+				continue // drain: a batch failed, nothing after it is acknowledged
+			}
+			if err = p.wait(); err != nil {
+				continue
+			}
+			meta, _ := json.Marshal(PutAck{FirstOffset: p.first, Rows: p.rows})
+			err = stream.Send(&flight.PutResult{AppMetadata: meta})
+		}
+		acked <- err
+	}()
+	var readErr error
 	for rdr.Next() {
 		rec := rdr.RecordBatch()
-		first, err := s.engine.Append(ctx, ns, id, rec)
+		first, wait, err := s.engine.AppendAsync(ctx, ns, id, rec)
 		if err != nil {
-			return ToStatus(err)
+			readErr = err
+			break
 		}
-		meta, _ := json.Marshal(PutAck{FirstOffset: first, Rows: rec.NumRows()})
-		if err := stream.Send(&flight.PutResult{AppMetadata: meta}); err != nil {
-			return err
+		queue <- pending{first: first, rows: rec.NumRows(), wait: wait}
+	}
+	if readErr == nil {
+		if err := rdr.Err(); err != nil && !errors.Is(err, io.EOF) {
+			if _, ok := status.FromError(err); ok && status.Code(err) != codes.Unknown {
+				readErr = err
+			} else {
+				readErr = status.Errorf(codes.InvalidArgument, "malformed Arrow stream: %v", err)
+			}
 		}
 	}
-	if err := rdr.Err(); err != nil && !errors.Is(err, io.EOF) {
-		if _, ok := status.FromError(err); ok && status.Code(err) != codes.Unknown {
-			return err
-		}
-		return status.Errorf(codes.InvalidArgument, "malformed Arrow stream: %v", err)
+	close(queue)
+	if err := <-acked; err != nil {
+		return ToStatus(err)
 	}
-	return nil
+	return ToStatus(readErr)
 }
+
+// maxInFlight bounds the batches of one DoPut stream queued for durability.
+const maxInFlight = 8
 
 // DoGet streams a dataset from an offset, or another source by kind.
 func (s *Service) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetServer) error {

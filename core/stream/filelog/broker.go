@@ -241,9 +241,7 @@ var (
 
 // AsyncAppender is implemented by the logs this package opens: it lets one
 // producer keep several appends in flight, in order. See AppendAsync.
-type AsyncAppender interface {
-	AppendAsync(ctx context.Context, rec arrow.RecordBatch) (first int64, wait func() error, err error)
-}
+type AsyncAppender = stream.AsyncAppender
 
 func (h *handle) closeLocked() {
 	if !h.closed {
