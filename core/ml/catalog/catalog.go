@@ -6,6 +6,26 @@
 // parents first, each an object with "algorithm" and its parameters, the
 // children of an ensemble or preprocessor following it) and builds the
 // learner tree bottom-up through the registry.
+//
+// The algorithms, their parameters and defaults (TurboML's names; River
+// 0.26.1 semantics):
+//
+//	HoeffdingTreeClassifier          tree: see that package
+//	HoeffdingAdaptiveTreeClassifier  tree
+//	HoeffdingTreeRegressor           tree
+//	AMFClassifier                    n_classes, n_estimators=10, step=1, use_aggregation=true, dirichlet=0.5, split_pure=false, seed=0
+//	AMFRegressor                     n_estimators=10, step=1, use_aggregation=true, dirichlet=0.5 (unused), seed=0
+//	GaussianNB                       n_classes
+//	MultinomialNB                    n_classes, alpha=1
+//	LogisticRegression               n_classes=2, lr=0.01, l2=0, intercept_lr=0.01, clip_gradient=1e12 (inputs standard-scaled)
+//	HST                              n_trees=20, height=12, window_size=50, seed=0 (inputs expected in [0, 1])
+//	LeveragingBaggingClassifier      n_classes, n_models=10, w=6, bagging_method="bag", seed=0, adwin_delta=0.002; base_model
+//	AdaBoostClassifier               n_classes, n_models=10, seed=0; base_model
+//	MinMaxPreProcessor               base_model ("PreProcessor" with preprocessor_name "MinMax")
+//	NormalPreProcessor               base_model ("Normal")
+//	OneHotPreProcessor               text_categories (category count per categorical field); base_model ("OneHot")
+//
+// Every classifier's n_classes defaults to the Spec's NClasses.
 package catalog
 
 import (
