@@ -139,6 +139,7 @@ func (m *aucMetric) UnmarshalBinary(data []byte) error {
 		pairs[i] = aucPair{score: s, pos: payload[8*n+i/8]&(1<<(i%8)) != 0}
 	}
 	m.Reset()
+	m.win.reserve(n)
 	for _, p := range pairs {
 		m.win.push(p)
 		m.add(p)

@@ -143,6 +143,7 @@ func (c *confusion) UnmarshalBinary(data []byte) error {
 		}
 	}
 	c.Reset()
+	c.win.reserve(n)
 	for _, f := range payload {
 		c.win.push(f)
 		c.count(f, 1)

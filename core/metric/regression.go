@@ -150,6 +150,7 @@ func (m *errorMetric) UnmarshalBinary(data []byte) error {
 		return bad("eviction count")
 	}
 	m.Reset()
+	m.win.reserve(n)
 	for _, e := range errs {
 		m.win.push(e)
 		if math.IsInf(e, 0) {

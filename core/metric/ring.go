@@ -37,6 +37,13 @@ func (r *ring[T]) at(i int) T {
 	return r.buf[i]
 }
 
+// reserve makes room for n values in an empty window.
+func (r *ring[T]) reserve(n int) {
+	if len(r.buf) == 0 && cap(r.buf) < n {
+		r.buf = make([]T, 0, n)
+	}
+}
+
 // reset empties the window and keeps its memory.
 func (r *ring[T]) reset() {
 	clear(r.buf)
