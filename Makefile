@@ -19,7 +19,7 @@ build:
 $(VENV)/.ready: sdk-python/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e sdk-python pytest duckdb==2.0.1 river==0.26.1 grpcio-tools
+	$(PY) -m pip install -q -e sdk-python pytest duckdb==2.0.1 river==0.26.1 scikit-learn==1.9.1 grpcio-tools
 	touch $@
 
 setup: $(VENV)/.ready
