@@ -1,6 +1,6 @@
 """Spate: real-time machine learning. This package is the thin Python side:
-it declares datasets (and, as the platform grows, features and models) and
-moves rows over Arrow Flight; every computation happens in the Go server.
+it declares datasets, features and models and moves rows over Arrow Flight;
+every computation happens in the Go server.
 
 Scripts written for TurboML's SDK run with ``import spate as tb``.
 
@@ -15,7 +15,7 @@ LocalDataset(key_field='transactionID', rows=2, schema=DatasetSchema(transaction
 
 """
 
-from . import common, datasets
+from . import common, datasets, feature_engineering, inputs, ml_algs
 from .common import (
     ApiException,
     AuthenticationError,
@@ -27,6 +27,31 @@ from .common import (
     login,
 )
 from .datasets import DatasetSchema, Datatype, LocalDataset, OnlineDataset
+from .feature_engineering import FeatureEngineering, get_features, get_timestamp_formats
+from .inputs import LocalInputs, LocalLabels, OnlineInputs, OnlineLabels
+from .ml_algs import (
+    HST,
+    AdaBoostClassifier,
+    AMFClassifier,
+    AMFRegressor,
+    DeployedModel,
+    GaussianNB,
+    HoeffdingAdaptiveTreeClassifier,
+    HoeffdingTreeClassifier,
+    HoeffdingTreeRegressor,
+    LeveragingBaggingClassifier,
+    LogisticRegression,
+    MinMaxPreProcessor,
+    Model,
+    ModelVersion,
+    MultinomialNB,
+    NormalPreProcessor,
+    OneHotPreProcessor,
+    compare_model_metrics,
+    evaluation_metrics,
+    ml_algorithms,
+    retrieve_model,
+)
 
 __version__ = "0.1.0"
 
@@ -40,6 +65,37 @@ __all__ = [
     "LocalDataset",
     "DatasetSchema",
     "Datatype",
+    "feature_engineering",
+    "inputs",
+    "ml_algs",
+    "FeatureEngineering",
+    "get_features",
+    "get_timestamp_formats",
+    "OnlineInputs",
+    "OnlineLabels",
+    "LocalInputs",
+    "LocalLabels",
+    "Model",
+    "HoeffdingTreeClassifier",
+    "HoeffdingTreeRegressor",
+    "HoeffdingAdaptiveTreeClassifier",
+    "AMFClassifier",
+    "AMFRegressor",
+    "GaussianNB",
+    "MultinomialNB",
+    "LogisticRegression",
+    "HST",
+    "LeveragingBaggingClassifier",
+    "AdaBoostClassifier",
+    "MinMaxPreProcessor",
+    "NormalPreProcessor",
+    "OneHotPreProcessor",
+    "DeployedModel",
+    "ModelVersion",
+    "ml_algorithms",
+    "evaluation_metrics",
+    "retrieve_model",
+    "compare_model_metrics",
     "ApiException",
     "AuthenticationError",
     "BackendConnectionError",

@@ -28,12 +28,13 @@ import pyarrow.flight as flight
 from tqdm.auto import tqdm
 
 from . import _arrow
+from ._flight import flight_error
 from ._proto.spate.v1 import spate_pb2
+from .feature_engineering import FeatureEngineering
+from .inputs import LocalInputs, LocalLabels, OnlineInputs, OnlineLabels, check_fields
 from .common.api import api
 from .common.exceptions import (
     ApiException,
-    AuthenticationError,
-    BackendConnectionError,
     NotFoundException,
 )
 
@@ -298,26 +299,8 @@ class PandasHelpers:
         return out
 
 
-_FLIGHT_MESSAGE_RE = re.compile(r"with message: (.*?)\.? gRPC client debug context", re.S)
-
-
 def _flight_error(err: Exception, dataset_id: str) -> Exception:
-    """Translate an Arrow Flight failure into the SDK's exceptions, keeping
-    the server's message."""
-    msg = str(err)
-    m = _FLIGHT_MESSAGE_RE.search(msg)
-    detail = m.group(1).strip() if m else msg.strip()
-    if isinstance(err, flight.FlightUnauthenticatedError):
-        return AuthenticationError(detail)
-    if isinstance(err, flight.FlightUnavailableError):
-        return BackendConnectionError(
-            f"cannot reach the Arrow Flight server at {api.config.ARROW_SERVER_ADDRESS}: {detail}"
-        )
-    if isinstance(err, pa.ArrowKeyError):
-        return NotFoundException(detail)
-    if isinstance(err, pa.ArrowInvalid):
-        return ValueError(f"dataset {dataset_id!r}: {detail}")
-    return ApiException(detail, 500)
+    return flight_error(err, f"dataset {dataset_id!r}")
 
 
 class LocalDataset:
@@ -369,6 +352,32 @@ class LocalDataset:
             raise ValueError("schema mismatch: " + "; ".join(diff))
         self.df = pd.concat([self.df, df], ignore_index=True)
 
+    def get_model_inputs(
+        self,
+        numerical_fields: list[str] | None = None,
+        categorical_fields: list[str] | None = None,
+        textual_fields: list[str] | None = None,
+        imaginal_fields: list[str] | None = None,
+        time_field: str | None = None,
+    ) -> LocalInputs:
+        """The named columns as model inputs for local training and
+        prediction (see :class:`~spate.inputs.LocalInputs`). Unknown or
+        repeated names raise ValueError; text and image fields raise
+        NotImplementedError."""
+        num, cat = check_fields(
+            self.df.columns, "the local dataset", numerical_fields, categorical_fields, textual_fields,
+            imaginal_fields, time_field,
+        )
+        return LocalInputs(self.df, self.key_field, num, cat, time_field)
+
+    def get_model_labels(self, label_field: str) -> LocalLabels:
+        """The column ``label_field`` as labels (float64), with the key."""
+        if label_field not in self.df.columns:
+            raise ValueError(f"the local dataset has no column {label_field!r}")
+        if not pd.api.types.is_numeric_dtype(self.df[label_field]):
+            raise ValueError(f"label field {label_field!r} must be numeric, it is {self.df[label_field].dtype}")
+        return LocalLabels(self.df, self.key_field, label_field)
+
     def to_online(self, id: str, load_if_exists: bool = False) -> OnlineDataset:  # noqa: A002 - TurboML's name
         """Upload to the backend as dataset ``id`` (see
         :meth:`OnlineDataset.from_pd`)."""
@@ -412,6 +421,7 @@ class OnlineDataset:
         self._batches: list[pa.RecordBatch] = []
         self._next_offset = 0
         self._preview: pd.DataFrame | None = None
+        self._fe: FeatureEngineering | None = None
 
     @property
     def dataset_id(self) -> str:
@@ -427,6 +437,50 @@ class OnlineDataset:
     def schema(self) -> DatasetSchema:
         """The dataset's columns and types."""
         return self._schema
+
+    @property
+    def feature_engineering(self) -> FeatureEngineering:
+        """The dataset's features: timestamps, definitions, previews,
+        materialization (one object per dataset object, holding the
+        pending definitions)."""
+        if self._fe is None:
+            self._fe = FeatureEngineering(self)
+        return self._fe
+
+    def _feature_names(self) -> list[str]:
+        conn = api.connection
+        listed = conn.call(conn.features.ListFeatures, spate_pb2.ListFeaturesRequest(dataset_id=self._dataset_id))
+        return [getattr(f, "def").name for f in listed.features if f.materialized]
+
+    def get_model_inputs(
+        self,
+        numerical_fields: list[str] | None = None,
+        categorical_fields: list[str] | None = None,
+        textual_fields: list[str] | None = None,
+        imaginal_fields: list[str] | None = None,
+        time_field: str | None = None,
+    ) -> OnlineInputs:
+        """The fields a deployed model reads: raw columns or materialized
+        features of this dataset. Unknown or repeated names raise
+        ValueError; text and image fields raise NotImplementedError."""
+        available = [*self._schema.fields, *self._feature_names()]
+        num, cat = check_fields(
+            available, f"dataset {self._dataset_id!r}", numerical_fields, categorical_fields, textual_fields,
+            imaginal_fields, time_field,
+        )
+        return OnlineInputs(self._dataset_id, self._key_field, num, cat, [], [], time_field)
+
+    def get_model_labels(self, label_field: str) -> OnlineLabels:
+        """The label column a deployed model learns from, joined to its
+        inputs by key."""
+        dtype = self._schema.fields.get(label_field)
+        if dtype is None:
+            raise ValueError(
+                f"dataset {self._dataset_id!r} has no column {label_field!r} (columns: {', '.join(self._schema.fields)})"
+            )
+        if dtype in (Datatype.STRING, Datatype.BYTES):
+            raise ValueError(f"label field {label_field!r} must be numeric, it is {dtype.value}")
+        return OnlineLabels(self._dataset_id, self._key_field, label_field)
 
     @staticmethod
     def from_pd(

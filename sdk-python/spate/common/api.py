@@ -155,6 +155,23 @@ class Api:
         :class:`BackendConnectionError` when the backend cannot be reached.
         """
         url = f"{self.config.BACKEND_SERVER_ADDRESS}/api/{endpoint.lstrip('/')}"
+        return self.request_url(method, url, json=json, params=params, data=data, headers=headers,
+                                exclude_auth=exclude_auth)
+
+    def request_url(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        data: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        exclude_auth: bool = False,
+    ) -> Response:
+        """Send ``method url`` (an absolute URL of the backend, e.g. a model
+        endpoint outside ``/api``) with the credentials; errors as
+        :meth:`request`."""
         if params:
             url += "?" + urllib.parse.urlencode(params)
         hdrs: dict[str, str] = {"Accept": "application/json", "Idempotency-Key": uuid.uuid4().hex}
@@ -185,6 +202,14 @@ class Api:
             raise BackendConnectionError(
                 f"cannot reach the Spate backend at {self.config.BACKEND_SERVER_ADDRESS}: {reason}"
             ) from None
+
+    def predict(self, model_name: str, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Synchronous inference: ``POST {backend}/model/{model_name}/predict``
+        with one raw row; returns the output (key, score, predicted_class,
+        class_probabilities, model_version, ...). ``model_name`` may be an
+        alias set by ``DeployedModel.promote``."""
+        url = f"{self.config.BACKEND_SERVER_ADDRESS}/model/{urllib.parse.quote(model_name, safe='')}/predict"
+        return self.request_url("POST", url, json=dict(row)).json()
 
     def get(self, endpoint: str, **kwargs: Any) -> Response:
         """``GET {backend}/api/{endpoint}``; see :meth:`request`."""

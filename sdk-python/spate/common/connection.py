@@ -48,6 +48,8 @@ class Connection:
             self.channel = grpc.insecure_channel(grpc_address, options=options)
         self.auth = spate_pb2_grpc.AuthServiceStub(self.channel)
         self.datasets = spate_pb2_grpc.DatasetServiceStub(self.channel)
+        self.features = spate_pb2_grpc.FeatureServiceStub(self.channel)
+        self.models = spate_pb2_grpc.ModelServiceStub(self.channel)
         self.flight = flight.FlightClient(arrow_address)
         self.flight_options = flight.FlightCallOptions(headers=[(b"authorization", authorization.encode())])
 
