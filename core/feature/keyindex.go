@@ -34,7 +34,6 @@ type keyIndex struct {
 	n      uint32
 	gids   []uint32 // per-batch scratch
 	hashes []uint64
-	sink   uint32
 }
 
 // kslot is one table slot. tag is the hash's high half with the low bit set
@@ -254,10 +253,10 @@ func (k *keyIndex) lookup(col arrow.Array) []uint32 {
 	return g
 }
 
-// touch loads the home slot of the key probeAhead rows ahead.
+// touch prefetches the home slot of the key probeAhead rows ahead.
 func (k *keyIndex) touch(hs []uint64, i int) {
 	if j := i + probeAhead; j < len(hs) {
-		k.sink += k.slots[hs[j]&k.mask].tag
+		prefetch(uintptr(unsafe.Pointer(&k.slots[hs[j]&k.mask])))
 	}
 }
 

@@ -2,6 +2,7 @@ package feature
 
 import (
 	"math"
+	"unsafe"
 )
 
 // colKind says how an aggregated column's values are stored.
@@ -79,7 +80,6 @@ type window struct {
 	nf      map[uint64]*[3]uint32 // NaN, +Inf, -Inf counts per group and column
 
 	lateRows int64
-	sink     uint64 // keeps prefetch loads alive
 }
 
 // Prefetch distances, in rows: the group record is touched pfGroup rows
@@ -90,19 +90,19 @@ const (
 	pfRows  = 8
 )
 
-// prefetch touches the state that the rows pfGroup and pfRows ahead of
-// row i will need.
+// prefetch asks for the state that the rows pfGroup and pfRows ahead of
+// row i will need: the group record, then the group's newest entry.
 func (w *window) prefetch(gids []uint32, i int) {
 	if j := i + pfGroup; j < len(gids) {
 		if g := int(gids[j]); g < w.ngroups {
-			w.sink += w.grp[g*w.gw]
+			prefetch(uintptr(unsafe.Pointer(&w.grp[g*w.gw])))
 		}
 	}
 	if j := i + pfRows; j < len(gids) {
 		if g := int(gids[j]); g < w.ngroups {
 			r := w.grp[g*w.gw:]
 			if tail := uint32(r[1] >> 32); tail > 0 {
-				w.sink += w.slab[int(uint32(r[0]))+int(tail-1)*w.stride]
+				prefetch(uintptr(unsafe.Pointer(&w.slab[int(uint32(r[0]))+int(tail-1)*w.stride])))
 			}
 		}
 	}
@@ -171,7 +171,7 @@ func (w *window) alloc(capLog uint8) uint32 {
 	}
 	off := len(w.slab)
 	words := w.chunkWords(capLog)
-	if off+words > math.MaxUint32 {
+	if uint64(off)+uint64(words) > math.MaxUint32 {
 		panic("feature: window state exceeds 2^32 words")
 	}
 	if cap(w.slab)-off < words {

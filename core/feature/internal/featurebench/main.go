@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -48,7 +49,7 @@ func writeParquet(path string, recs []arrow.RecordBatch) error {
 	return w.Close()
 }
 
-func run(ctx context.Context, rows, accounts, batch int, parquet string) error {
+func run(ctx context.Context, rows, accounts, batch int, parquet, profile string) error {
 	t0 := time.Now()
 	recs, err := benchdata.Generate(rows, accounts, batch)
 	if err != nil {
@@ -66,6 +67,17 @@ func run(ctx context.Context, rows, accounts, batch int, parquet string) error {
 		return err
 	}
 	runtime.GC()
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start, cpu0 := time.Now(), cpuTime()
 	for _, r := range recs {
 		if ctx.Err() != nil {
@@ -90,10 +102,11 @@ func main() {
 	accounts := flag.Int("accounts", 100_000, "distinct accounts (group keys)")
 	batch := flag.Int("batch", 8192, "rows per batch")
 	parquet := flag.String("parquet", "", "also write the rows to this Parquet file")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the processing to this file")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := run(ctx, *rows, *accounts, *batch, *parquet); err != nil {
+	if err := run(ctx, *rows, *accounts, *batch, *parquet, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "featurebench:", err)
 		os.Exit(1)
 	}
