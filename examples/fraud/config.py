@@ -34,12 +34,21 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+#: Names the scripts give the datasets and the model.
+TRANSACTIONS_DATASET = "transactions"
+LABELS_DATASET = "labels"
+MODEL_NAME = "fraud_model"
+
+
 @dataclass(frozen=True)
 class Config:
     """The example's settings."""
 
     backend_url: str
     api_key: str
+    transactions_dataset_name: str = TRANSACTIONS_DATASET
+    labels_dataset_name: str = LABELS_DATASET
+    model_name: str = MODEL_NAME
 
 
 def load(env_file: Path = REPO_ROOT / ".env") -> Config:

@@ -439,6 +439,13 @@ class OnlineDataset:
         return self._schema
 
     @property
+    def row_count(self) -> int:
+        """The number of rows stored now (asked of the server)."""
+        conn = api.connection
+        d = conn.call(conn.datasets.GetDataset, spate_pb2.GetDatasetRequest(dataset_id=self._dataset_id))
+        return int(d.row_count)
+
+    @property
     def feature_engineering(self) -> FeatureEngineering:
         """The dataset's features: timestamps, definitions, previews,
         materialization (one object per dataset object, holding the

@@ -223,7 +223,7 @@ class Model:
             info = conn.call(conn.models.Deploy, req, timeout=120.0)
         except ApiException as err:
             if err.status_code == 409:
-                raise ValueError(f"a model named {name!r} already exists: {err.message}") from None
+                raise ValueError(f"cannot deploy {name!r}: {err.message}") from None
             raise
         return DeployedModel(info, model_instance=self)
 
