@@ -51,10 +51,36 @@
 // row's own value is computed by a scan of the retained rows of its (past)
 // window.
 //
+// # State and speed
+//
+// Aggregates sharing a group column, timestamp, window and lateness share
+// one window state. Group keys map to dense ids through an open-addressing
+// table (24-byte slots, keys up to 15 bytes inline). Per group and window
+// there is one record: 3 header words, 3 words per aggregated column
+// (running sum, Neumaier compensation, count) and one word per MIN/MAX
+// deque, i.e. 56 bytes for SUM, COUNT, AVG and MAX of one column. Rows inside
+// a window live in power-of-two chunks of one slab (timestamp, null mask,
+// values, deque words). Rows are processed allocation-free; each batch
+// allocates only its output arrays. Upcoming rows' key slots, group records
+// and newest entries are prefetched, so that a batch over millions of keys
+// is not bound by one cache miss at a time.
+//
+// MarshalState writes the key indexes and window arrays verbatim (little
+// endian, versioned, tied to a fingerprint of the schema and definitions),
+// so a restored pipeline continues bit for bit as an uninterrupted one.
+//
 // # SQL features
 //
 // Scalar expressions over the row's columns with double-quoted identifiers,
-// parsed by the TiDB SQL parser in ANSI mode and compiled to typed closures;
-// see package documentation of Compile and the file sql.go for the function
-// list and the documented differences from DuckDB.
+// parsed by the TiDB SQL parser (pure Go) with ANSI_QUOTES and
+// PIPES_AS_CONCAT and compiled, after type-checking against the schema, to
+// typed closures. The file sql.go lists the operators and functions and the
+// documented differences from DuckDB.
+//
+// # Materializer
+//
+// A Materializer tails a dataset's log, appends one feature row per input
+// row to an output log and checkpoints (state, offset) through a
+// Checkpointer; after a crash it replays the input from the checkpoint and
+// appends only the rows beyond the output's end.
 package feature
