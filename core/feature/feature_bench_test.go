@@ -100,6 +100,7 @@ func BenchmarkSliding24h(b *testing.B) {
 			b.ReportMetric(float64(st.GroupBytes)/float64(st.Keys), "group_B/key")
 			b.ReportMetric(float64(st.IndexBytes)/float64(st.Keys), "index_B/key")
 			b.ReportMetric(float64(st.RowBytes)/float64(st.Keys), "rows_B/key")
+			b.ReportMetric(float64(st.LiveRowBytes)/float64(st.Keys), "live_rows_B/key")
 			b.ReportMetric(float64(heap1-heap0)/float64(st.Keys), "heap_B/key")
 		})
 	}

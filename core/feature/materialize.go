@@ -112,6 +112,8 @@ type Materializer struct {
 	mu   sync.Mutex
 	st   Status
 	runs sync.Mutex
+	// pmu serializes the pipeline between Run (state changes) and Peek.
+	pmu sync.Mutex
 }
 
 // NewMaterializer checks the options against the pipeline. The pipeline
@@ -187,7 +189,10 @@ func (m *Materializer) Run(ctx context.Context) (err error) {
 	}
 	pos := int64(0)
 	if ok {
-		if err := m.p.RestoreState(cp.State); err != nil {
+		m.pmu.Lock()
+		err := m.p.RestoreState(cp.State)
+		m.pmu.Unlock()
+		if err != nil {
 			return fmt.Errorf("feature: restore checkpoint at offset %d: %w", cp.Offset, err)
 		}
 		pos = cp.Offset
@@ -209,7 +214,9 @@ func (m *Materializer) Run(ctx context.Context) (err error) {
 		if pos == saved {
 			return nil
 		}
+		m.pmu.Lock()
 		state, err := m.p.MarshalState()
+		m.pmu.Unlock()
 		if err != nil {
 			return fmt.Errorf("feature: marshal state: %w", err)
 		}
@@ -282,7 +289,9 @@ func (m *Materializer) Run(ctx context.Context) (err error) {
 // its feature rows beyond *outEnd.
 func (m *Materializer) step(ctx context.Context, rec arrow.RecordBatch, pos, outEnd *int64) error {
 	n := rec.NumRows()
+	m.pmu.Lock()
 	out, err := m.p.Process(rec)
+	m.pmu.Unlock()
 	if err != nil {
 		return fmt.Errorf("feature: process input rows %d..%d: %w", *pos, *pos+n, err)
 	}
@@ -315,4 +324,13 @@ func (m *Materializer) step(ctx context.Context, rec arrow.RecordBatch, pos, out
 		s.Skipped += skipped
 	})
 	return nil
+}
+
+// Peek computes the feature values rows of the dataset schema would get if
+// they were appended now, from the materializer's current state, without
+// changing it (see Pipeline.Peek). Safe to call while Run is active.
+func (m *Materializer) Peek(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	m.pmu.Lock()
+	defer m.pmu.Unlock()
+	return m.p.Peek(rec)
 }

@@ -306,6 +306,9 @@ type StateSize struct {
 	RowBytes int64 `json:"row_bytes"`
 	// Rows is the number of rows retained in all windows.
 	Rows int64 `json:"rows"`
+	// LiveRowBytes is the part of RowBytes that holds those rows; the rest
+	// is chunk and slab slack and free chunks.
+	LiveRowBytes int64 `json:"live_row_bytes"`
 }
 
 // StateSize measures the window state.
@@ -322,6 +325,7 @@ func (p *Pipeline) StateSize() StateSize {
 		for g := range w.ngroups {
 			h := w.loadHdr(uint32(g))
 			s.Rows += int64(h.tail - h.head)
+			s.LiveRowBytes += int64(h.tail-h.head) * int64(w.stride+w.ndq) * 8
 		}
 	}
 	return s

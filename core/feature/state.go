@@ -250,7 +250,7 @@ func (w *window) unmarshal(d *dec) {
 	// Bounds: every chunk must lie inside the slab.
 	for g := range w.ngroups {
 		h := w.loadHdr(uint32(g))
-		if h.capLog == 0 {
+		if h.off == 0 {
 			continue
 		}
 		if h.capLog > 31 || int(h.off)+w.chunkWords(h.capLog) > len(w.slab) || h.head > h.tail || h.tail > 1<<h.capLog || h.wf < h.head || h.wf > h.tail {

@@ -37,12 +37,16 @@ type aggFeat struct {
 // maintained incrementally. It is a working copy of the first three words
 // of the group's record.
 type ghdr struct {
-	off    uint32 // offset of the chunk in the slab, in words
+	off    uint32 // offset of the chunk in the slab, in words; 0: none yet
 	head   uint32
 	tail   uint32
 	wf     uint32
-	capLog uint8 // chunk capacity is 1<<capLog entries; 0: no chunk yet
+	capLog uint8 // chunk capacity is 1<<capLog entries
 }
+
+// slabReserved words start the slab, so that offset 0 marks a group
+// without a chunk.
+const slabReserved = 8
 
 // nfFlag marks, in a running count, that the group's window holds NaN or
 // infinite values (counted in window.nf).
@@ -169,13 +173,17 @@ func (w *window) alloc(capLog uint8) uint32 {
 		w.free[capLog] = fl[:len(fl)-1]
 		return off
 	}
+	if len(w.slab) == 0 {
+		w.slab = make([]uint64, slabReserved, 1024) // offset 0 means "no chunk"
+	}
 	off := len(w.slab)
 	words := w.chunkWords(capLog)
 	if uint64(off)+uint64(words) > math.MaxUint32 {
 		panic("feature: window state exceeds 2^32 words")
 	}
 	if cap(w.slab)-off < words {
-		ns := make([]uint64, off, 2*cap(w.slab)+words)
+		ns := make([]uint64, off, cap(w.slab)+cap(w.slab)/4+words) // 1.25x: less slack
+
 		copy(ns, w.slab)
 		w.slab = ns
 	}
@@ -204,7 +212,7 @@ func (w *window) makeRoom(g uint32, h *ghdr) {
 	switch {
 	case n == c || (n+1 > c/2 && c > 8):
 		newLog++
-	case n+1 <= c/4 && h.capLog > 1:
+	case n+1 <= c/4 && h.capLog > 0:
 		newLog--
 	}
 	nh := *h
@@ -443,8 +451,8 @@ func (w *window) process(g uint32, t int64, i int) {
 	w.ensure(g)
 	h := w.loadHdr(g)
 	defer w.storeHdr(g, &h)
-	if h.capLog == 0 {
-		h.off, h.capLog = w.alloc(1), 1
+	if h.off == 0 {
+		h.off, h.capLog = w.alloc(0), 0
 	}
 	if h.tail > h.head {
 		if maxTs := w.tsAt(&h, h.tail-1); t < maxTs {

@@ -91,9 +91,9 @@ func run(ctx context.Context, rows, accounts, batch int, parquet, profile string
 	}
 	wall, cpu := time.Since(start), cpuTime()-cpu0
 	st := p.StateSize()
-	fmt.Printf("spate\trows=%d\taccounts=%d\tkeys=%d\twall_s=%.3f\tcpu_s=%.3f\tevents_per_s=%.0f\tevents_per_cpu_s=%.0f\tgroup_B_per_key=%.1f\tindex_B_per_key=%.1f\trows_B_per_key=%.1f\n",
+	fmt.Printf("spate\trows=%d\taccounts=%d\tkeys=%d\twall_s=%.3f\tcpu_s=%.3f\tevents_per_s=%.0f\tevents_per_cpu_s=%.0f\tgroup_B_per_key=%.1f\tindex_B_per_key=%.1f\trows_B_per_key=%.1f\tlive_rows_B_per_key=%.1f\n",
 		rows, accounts, st.Keys, wall.Seconds(), cpu.Seconds(), float64(rows)/wall.Seconds(), float64(rows)/cpu.Seconds(),
-		float64(st.GroupBytes)/float64(st.Keys), float64(st.IndexBytes)/float64(st.Keys), float64(st.RowBytes)/float64(st.Keys))
+		float64(st.GroupBytes)/float64(st.Keys), float64(st.IndexBytes)/float64(st.Keys), float64(st.RowBytes)/float64(st.Keys), float64(st.LiveRowBytes)/float64(st.Keys))
 	return nil
 }
 
