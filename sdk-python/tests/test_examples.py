@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import time
 import sys
 from pathlib import Path
 
 import pytest
+
+import spate as tb
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "fraud"
 
@@ -42,3 +47,43 @@ def test_env_file_parsing(tmp_path, monkeypatch):
     assert mod.read_env_file(missing) == {}
     with pytest.raises(SystemExit, match="SPATE_API_KEY is not set"):
         mod.load(missing)
+
+
+def run_script(spate_server, api_key: str, name: str, *args: str, extra_env: dict[str, str] | None = None) -> str:
+    env = {**os.environ, "SPATE_BACKEND_URL": spate_server.url, "SPATE_API_KEY": api_key, **(extra_env or {})}
+    res = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, timeout=240, env=env,
+    )
+    assert res.returncode == 0, f"{name} failed:\n{res.stdout}\n{res.stderr}"
+    return res.stdout
+
+
+def test_fraud_scripts_end_to_end(spate_server):
+    """The three scripts in order, in a namespace of their own, on a slice
+    of the live stream: datasets and feature, the model, the replay."""
+    key = spate_server.create_key("fraud_example")
+    out = run_script(spate_server, key, "setup_feature_pipeline.py")
+    assert "transactions: 100 rows, 22 columns, key transactionID" in out
+    assert "my_sum_feat: materialized" in out and "transactions columns with features: 23" in out
+
+    out = run_script(spate_server, key, "setup_model.py")
+    assert "fraud_model: deployed" in out
+    assert f"fraud_model endpoints: ['{spate_server.url}/model/fraud_model/predict']" in out
+    out = run_script(spate_server, key, "setup_model.py")
+    assert "fraud_model: not deployed again" in out and "already exists" in out
+
+    out = run_script(spate_server, key, "generate_live_data.py", extra_env={"SPATE_EXAMPLE_MAX_ROWS": "10000"})
+    assert "replayed 10000 transactions and labels" in out
+    assert "fraud_model: predicted 10100, learned 10100" in out and "WindowedAUC" in out
+
+    tb.login(api_key=key)
+    transactions = tb.OnlineDataset.load("transactions")
+    assert transactions.row_count == 10100
+    feats = transactions.feature_engineering.get_materialized_features()
+    assert len(feats) == 10100 and feats["my_sum_feat"].notna().all()
+    # The replay continues where the data set ends, with timestamps shifted to now.
+    assert feats["timestamp"].iloc[100] > time.time() - 600 > feats["timestamp"].iloc[99]
+    model = tb.retrieve_model("fraud_model")
+    assert len(model.get_outputs()) == 10100
+    auc = model.get_evaluation("WindowedAUC")[-1].metric
+    assert auc > 0.5

@@ -108,8 +108,9 @@ def test_setup_feature_pipeline_script(spate_server, cache_dir):
     out = run_setup(spate_server, cache_dir)
     assert "transactions: 100 rows, 22 columns, key transactionID" in out
     assert "labels: 100 rows, 2 columns, key transactionID" in out
-    # Running it again keeps the datasets as they are.
-    assert run_setup(spate_server, cache_dir) == out
+    assert "my_sum_feat: materialized" in out
+    # Running it again keeps the datasets and the feature as they are.
+    assert run_setup(spate_server, cache_dir) == out.replace("my_sum_feat: materialized", "my_sum_feat: already materialized")
     transactions = tb.OnlineDataset.load("transactions")
     expected = tb.datasets.FraudDetectionDatasetFeatures().df.head(100)
     pd.testing.assert_frame_equal(transactions.preview_df, expected)
