@@ -330,19 +330,16 @@ def test_deploy_a_locally_learned_model(fraud):
     dm.delete()
 
 
-def test_rest_predict(fraud):
-    tx, lb = fraud
-    t = tb.OnlineDataset.from_pd(tx.iloc[:2000], id="r_transactions", key_field="transactionID")
-    lab = tb.OnlineDataset.from_pd(lb.iloc[:2000], id="r_labels", key_field="transactionID")
-    dm = tb.HoeffdingTreeClassifier(n_classes=2).deploy(
-        "r_model", input=t.get_model_inputs(numerical_fields=["transactionAmount", "localHour"],
-                                            categorical_fields=["isProxyIP"]),
-        labels=lab.get_model_labels("is_fraud"),
-    )
-    wait_for(lambda: dm.stats()["learned"] == 2000, 30, "the history")
+def test_rest_predict(deployed, fraud):
+    """One raw row (no features: the server computes my_sum_feat) in, the
+    prediction out."""
+    tx, _ = fraud
+    dm = deployed[0]
     row = {k: (v.item() if hasattr(v, "item") else v) for k, v in tx.iloc[5].to_dict().items()}
-    out = api.predict("r_model", row)
-    assert out["key"] == row["transactionID"] and out["predicted_class"] in (0, 1) and 0 <= out["score"] <= 1
+    row["transactionID"] = "rest_row_1"
+    out = api.predict("m_htc", row)
+    assert out["key"] == "rest_row_1" and out["predicted_class"] in (0, 1) and 0 <= out["score"] <= 1
+    assert out["model_version"] >= 1 and len(out["class_probabilities"]) == 2
     assert dm.predict_one(row) == out
     # The raw route, as a script without the SDK would call it.
     import json
@@ -354,5 +351,5 @@ def test_rest_predict(fraud):
         assert json.loads(resp.read())["predicted_class"] == out["predicted_class"]
     dm.promote()
     assert api.predict("prod", row)["predicted_class"] == out["predicted_class"]
-    with pytest.raises(tb.ApiException):
-        api.predict("r_model", {"transactionAmount": "lots"})
+    with pytest.raises(tb.ApiException, match="transactionAmount"):
+        api.predict("m_htc", {"transactionAmount": "lots"})
