@@ -16,7 +16,7 @@ import json
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar, Iterable, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -102,7 +102,7 @@ class Model:
             if (bool not in kinds and isinstance(value, bool)) or not isinstance(value, kinds):
                 raise ValueError(f"{type(self).__name__}.{f.name} must be {f.type}, got {value!r}")
             if f.type == "float":
-                object.__setattr__(self, f.name, float(value))
+                object.__setattr__(self, f.name, float(cast(float, value)))
         self._state = None
 
     # Configuration ---------------------------------------------------------
@@ -170,6 +170,7 @@ class Model:
             if out.num_rows != 1 or "state" not in out.column_names:
                 raise ApiException(f"the server answered learn_local with {out.num_rows} rows, not one state", 500)
             state = out.column("state")[0].as_py()
+        assert state is not None  # epochs >= 1
         return self._copy_with_state(state)
 
     def predict(self, input: LocalInputs) -> pd.DataFrame:  # noqa: A002 - TurboML's name
