@@ -341,8 +341,8 @@ func allZero(v []float64) bool {
 // WriteTable prints one line per result.
 func WriteTable(w io.Writer, results []Result) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-44s %7s %9s %10s %8s %8s %11s %11s %4s\n",
-		"case", "rows", "same%", "maxΔp/rel", "acc|mae", "(river)", "go/s", "river/s", "ok")
+	fmt.Fprintf(&b, "%-44s %7s %9s %10s %8s %8s %8s %11s %11s %4s\n",
+		"case", "rows", "same%", "maxΔp/rel", "first≠", "acc|mae", "(river)", "go/s", "river/s", "ok")
 	var errs []error
 	for _, r := range results {
 		ok := "yes"
@@ -351,12 +351,12 @@ func WriteTable(w io.Writer, results []Result) error {
 		}
 		goRate, rvRate := rate(r.Rows, r.GoSeconds), rate(r.Rows, r.RiverSeconds)
 		if r.Task == "regression" {
-			fmt.Fprintf(&b, "%-44s %7d %9s %10.2g %8.4g %8.4g %11.0f %11.0f %4s\n",
-				r.Case.Name, r.Rows, "-", r.MaxRelDiff, r.GoMAE, r.RiverMAE, goRate, rvRate, ok)
+			fmt.Fprintf(&b, "%-44s %7d %9s %10.2g %8d %8.4g %8.4g %11.0f %11.0f %4s\n",
+				r.Case.Name, r.Rows, "-", r.MaxRelDiff, r.FirstDiff, r.GoMAE, r.RiverMAE, goRate, rvRate, ok)
 			continue
 		}
-		fmt.Fprintf(&b, "%-44s %7d %9.3f %10.2g %8.4f %8.4f %11.0f %11.0f %4s\n",
-			r.Case.Name, r.Rows, 100*r.SameShare(), r.MaxProbaDiff,
+		fmt.Fprintf(&b, "%-44s %7d %9.3f %10.2g %8d %8.4f %8.4f %11.0f %11.0f %4s\n",
+			r.Case.Name, r.Rows, 100*r.SameShare(), r.MaxProbaDiff, r.FirstDiff,
 			float64(r.GoCorrect)/float64(max(r.Rows, 1)), float64(r.RiverCorrect)/float64(max(r.Rows, 1)),
 			goRate, rvRate, ok)
 	}

@@ -190,6 +190,7 @@ func (t *HoeffdingAdaptiveTreeClassifier) learnBranch(n *node, x ml.Instance, c 
 			if bound < oldRate-altRate {
 				t.nActive -= countLeaves(n)
 				t.nActive += countLeaves(n.alt)
+				t.killTreeChildren(n)
 				if parent != nil {
 					parent.children[pb] = n.alt
 					n.alt = nil
@@ -198,6 +199,9 @@ func (t *HoeffdingAdaptiveTreeClassifier) learnBranch(n *node, x ml.Instance, c 
 				}
 				t.nSwitched++
 			} else if bound < altRate-oldRate {
+				if !n.alt.isLeaf() {
+					t.killTreeChildren(n.alt)
+				}
 				n.alt = nil
 				t.nPruned++
 			}
@@ -233,6 +237,25 @@ func (t *HoeffdingAdaptiveTreeClassifier) predictedBy(l *node, x ml.Instance) in
 	}
 	t.cacheLeaf, t.cachePred = l, p
 	return p
+}
+
+// killTreeChildren drops the alternate subtrees below a replaced subtree
+// (River's kill_tree_children): the replaced subtree still finishes the
+// current Learn call, without its alternates.
+func (t *HoeffdingAdaptiveTreeClassifier) killTreeChildren(n *node) {
+	for _, c := range n.children {
+		if c.isLeaf() {
+			continue
+		}
+		if c.alt != nil {
+			if !c.alt.isLeaf() {
+				t.killTreeChildren(c.alt)
+			}
+			t.nPruned++
+			c.alt = nil
+		}
+		t.killTreeChildren(c)
+	}
 }
 
 func countLeaves(n *node) int {
