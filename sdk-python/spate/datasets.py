@@ -454,6 +454,11 @@ class OnlineDataset:
             self._fe = FeatureEngineering(self)
         return self._fe
 
+    def sync_features(self) -> None:
+        """Fetch the rows and materialized features added since the last
+        read (see :meth:`FeatureEngineering.get_materialized_features`)."""
+        self.feature_engineering.get_materialized_features()
+
     def _feature_names(self) -> list[str]:
         conn = api.connection
         listed = conn.call(conn.features.ListFeatures, spate_pb2.ListFeaturesRequest(dataset_id=self._dataset_id))

@@ -726,6 +726,14 @@ class DeployedModel:
         """Serve this model at ``/model/{alias}/predict``."""
         self._info = self._call("Promote", spate_pb2.PromoteRequest(name=self.model_name, alias=alias))
 
+    def __getattr__(self, name: str) -> Any:
+        # As in TurboML, the algorithm's parameters read through the handle
+        # (deployed.n_classes).
+        inst = self.__dict__.get("model_instance")
+        if name.startswith("_") or inst is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return getattr(inst, name)
+
     def __repr__(self) -> str:
         return f"DeployedModel(model_name={self.model_name!r}, algorithm={self.algorithm!r})"
 

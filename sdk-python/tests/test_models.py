@@ -42,8 +42,10 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 @pytest.fixture(scope="module")
-def fraud():
+def fraud(spate_server):
     """Transactions and labels of the first ROWS rows of the bundled data."""
+    # Module fixtures run before the per-test init: connect here too.
+    tb.init(backend_url=spate_server.url, api_key=spate_server.api_key)
     return (tb.datasets.FraudDetectionDatasetFeatures(rows=ROWS).df,
             tb.datasets.FraudDetectionDatasetLabels(rows=ROWS).df)
 
@@ -243,6 +245,9 @@ def test_retrieve_model(deployed):
     dm = tb.retrieve_model("m_htc")
     assert dm.algorithm == "HoeffdingTreeClassifier"
     assert dm.model_instance == tb.HoeffdingTreeClassifier(n_classes=2)
+    assert dm.n_classes == 2 and dm.grace_period == 200  # parameters read through the handle
+    with pytest.raises(AttributeError):
+        dm.no_such_parameter
     assert dm.get_endpoints() == [f"{api.config.BACKEND_SERVER_ADDRESS}/model/m_htc/predict"]
     assert "learning from history" in dm.get_logs().stdout
     with pytest.raises(tb.NotFoundException):
