@@ -239,6 +239,11 @@ def test_redeploy_is_refused(deployed):
     _, _, _, inputs, label, model = deployed
     with pytest.raises(ValueError, match="m_htc.*already exists"):
         model.deploy("m_htc", input=inputs, labels=label)
+    local = tb.LocalDataset.from_pd(pd.DataFrame({"k": ["a"], "x": [1.0], "y": [0]}), key_field="k")
+    with pytest.raises(ValueError, match="OnlineInputs"):
+        model.deploy("m_local", input=local.get_model_inputs(numerical_fields=["x"]), labels=label)
+    with pytest.raises(ValueError, match="must match"):
+        model.deploy("bad name!", input=inputs, labels=label)
 
 
 def test_retrieve_model(deployed):
