@@ -86,26 +86,25 @@ func (k *keyIndex) peekInt(v int64) uint32 {
 // would get if it arrived now, without changing the window: the retained
 // rows of g with timestamps in [t-W, t], plus the row itself.
 func (w *window) peek(g uint32, t int64, i int) {
-	if g == noGroup || int(g) >= w.ngroups {
-		w.emitScan(&ghdr{}, 0, 0, i)
-		return
+	var h ghdr
+	lo, hi := uint32(0), uint32(0)
+	if g != noGroup && int(g) < w.ngroups {
+		if h = w.loadHdr(g); h.off != 0 {
+			lo, hi = w.search(&h, t-w.w, false), w.search(&h, t, true)
+		}
 	}
-	h := w.loadHdr(g)
-	if h.capLog == 0 || h.tail == h.head {
-		w.emitScan(&ghdr{}, 0, 0, i)
-		return
-	}
-	lo := w.search(&h, t-w.w, false)
-	hi := w.search(&h, t, true)
 	w.emitScan(&h, lo, hi, i)
 }
 
-// Peek computes the feature values rows would get if they were appended
-// now, without changing the window state or the statistics: for an
-// aggregate, the retained rows of the row's group with timestamps in
-// [t-W, t] plus the row itself (exact for rows that are not late). rec has
-// the dataset schema, as for Process. Peek shares scratch space with
-// Process: callers serialize the two (Materializer.Peek does).
+// Peek computes the feature values that rec's rows would get if each of
+// them were the next row processed, without changing the window state or
+// the counters: rows of one Peek do not see each other. For an aggregate
+// that is the retained rows of the row's group with timestamps in [t-W, t]
+// plus the row itself: exactly Process's value for rows that are not late
+// (float SUM and AVG may differ in the last bits: Process keeps a running
+// sum, Peek adds up the window). rec has the dataset schema, as for Process.
+// Peek shares scratch space with Process: callers serialize the two
+// (Materializer.Peek does). It serves synchronous predictions.
 func (p *Pipeline) Peek(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	if err := p.checkBatch(rec); err != nil {
 		return nil, err
