@@ -185,11 +185,17 @@ func (p tsParser) column(col arrow.Array, dst []int64, valid []bool) ([]int64, [
 	n := col.Len()
 	dst = slices.Grow(dst[:0], n)[:n]
 	valid = slices.Grow(valid[:0], n)[:n]
+	if _, isStr := col.(*array.String); p.epoch == 0 && !isStr {
+		clear(valid) // string formats need string columns (Compile checks)
+		return dst, valid
+	}
 	switch c := col.(type) {
 	case *array.Int64:
 		vs := c.Int64Values()
+		lim := math.MaxInt64 / p.epoch
 		for i := range n {
-			dst[i], valid[i] = vs[i]*p.epoch, c.IsValid(i)
+			v := vs[i]
+			dst[i], valid[i] = v*p.epoch, c.IsValid(i) && v <= lim && v >= -lim
 		}
 	case *array.Int32:
 		vs := c.Int32Values()

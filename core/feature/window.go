@@ -50,11 +50,11 @@ const slabReserved = 8
 
 // nfFlag marks, in a running count, that the group's window holds NaN or
 // infinite values (counted in window.nf).
-const nfFlag = 1 << 31
+const nfFlag = 1 << 63
 
 // Group record layout, in 64-bit words: the header (3 words), then per
 // aggregated column a running sum (float64 bits or int64), a Neumaier
-// compensation and a non-null count (low 32 bits, nfFlag included), then
+// compensation and a non-null count (nfFlag in the top bit), then
 // per MIN/MAX feature a deque extent (head | tail<<32).
 const (
 	hdrWords = 3
@@ -505,7 +505,7 @@ func (w *window) emitRunning(g uint32, h *ghdr, i int) {
 	for fi := range w.feats {
 		f := &w.feats[fi]
 		k := w.colRec(g, f.col)
-		cnt := uint32(w.grp[k+2]) &^ nfFlag
+		cnt := w.grp[k+2] &^ nfFlag
 		o := f.out
 		kind := w.cols[f.col].kind
 		switch f.op {
