@@ -132,9 +132,16 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("open log: %w", err)
 	}
 	s.closeFns = append(s.closeFns, s.broker.Close)
+	derived := s.broker
+	if o.Broker == nil {
+		if derived, err = openDerivedLog(filepath.Join(o.DataDir, "derived"), o.Logger); err != nil {
+			return nil, fmt.Errorf("open derived log: %w", err)
+		}
+		s.closeFns = append(s.closeFns, derived.Close)
+	}
 	s.learners = catalog.New()
 	if s.engine, err = runtime.New(runtime.Options{
-		Registry: s.reg, Broker: s.broker, Logger: o.Logger,
+		Registry: s.reg, Broker: s.broker, Derived: derived, Logger: o.Logger,
 		Learners: catalogLearners{s.learners}, Kinds: s.kindOf, Metrics: newMetric,
 		CheckpointDir: filepath.Join(o.DataDir, "checkpoints"),
 	}); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/spate-ml/spate/core/feature"
+	"github.com/spate-ml/spate/core/stream"
 )
 
 func memAlloc() memory.Allocator { return memory.DefaultAllocator }
@@ -20,8 +21,8 @@ func memAlloc() memory.Allocator { return memory.DefaultAllocator }
 type checkpointStore struct{ dir string }
 
 // For returns the checkpointer of one feature log.
-func (s *checkpointStore) For(topic string) feature.Checkpointer {
-	return &fileCheckpointer{store: s, path: filepath.Join(s.dir, topic+".ckpt")}
+func (s *checkpointStore) For(topic string, out stream.Log) feature.Checkpointer {
+	return &fileCheckpointer{store: s, path: filepath.Join(s.dir, topic+".ckpt"), out: out}
 }
 
 // Delete removes a feature log's checkpoint.
@@ -36,6 +37,7 @@ func (s *checkpointStore) Delete(topic string) error {
 type fileCheckpointer struct {
 	store *checkpointStore
 	path  string
+	out   stream.Log // the feature log the checkpoint vouches for
 }
 
 func (c *fileCheckpointer) Load(context.Context) (feature.Checkpoint, bool, error) {
@@ -49,7 +51,14 @@ func (c *fileCheckpointer) Load(context.Context) (feature.Checkpoint, bool, erro
 	if len(b) < 8 {
 		return feature.Checkpoint{}, false, fmt.Errorf("checkpoint %s is truncated", c.path)
 	}
-	return feature.Checkpoint{Offset: int64(binary.LittleEndian.Uint64(b)), State: b[8:]}, true, nil
+	cp := feature.Checkpoint{Offset: int64(binary.LittleEndian.Uint64(b)), State: b[8:]}
+	if c.out != nil && cp.Offset > c.out.End() {
+		// The feature log lost rows the checkpoint had covered (a machine
+		// crash: feature logs are not fsynced). Recompute from the start;
+		// the rows still there are kept.
+		return feature.Checkpoint{}, false, nil
+	}
+	return cp, true, nil
 }
 
 func (c *fileCheckpointer) Save(_ context.Context, cp feature.Checkpoint) error {

@@ -304,7 +304,7 @@ func (e *Engine) retire(ns, id string, old, next *featureRun) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	old.stop()
-	_ = e.broker.Delete(context.Background(), FeatureTopic(ns, id, old.version))
+	_ = e.derived.Delete(context.Background(), FeatureTopic(ns, id, old.version))
 	_ = e.checkpoints.Delete(FeatureTopic(ns, id, old.version))
 }
 
@@ -318,12 +318,16 @@ func (e *Engine) startFeatureRun(ctx context.Context, ns, id string, d registry.
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	topic := FeatureTopic(ns, id, d.FeatureVersion)
-	out, err := e.broker.Open(ctx, topic, p.ArrowSchema())
+	out, err := e.derived.Open(ctx, topic, p.ArrowSchema())
 	if err != nil {
 		return nil, fmt.Errorf("open feature log: %w", err)
 	}
 	mat, err := feature.NewMaterializer(p, feature.MaterializerOptions{
-		Input: h.log, Output: out, Checkpointer: e.checkpoints.For(topic), Logger: e.log,
+		Input: h.log, Output: out, Checkpointer: e.checkpoints.For(topic, out), Logger: e.log,
+		// A checkpoint pauses the materializer while the state is written;
+		// rarer checkpoints keep latency flat, and a restart replays at
+		// most this many rows (about half a second of work).
+		CheckpointRows: 1_000_000, CheckpointInterval: time.Minute,
 	})
 	if err != nil {
 		out.Close()

@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"path/filepath"
 	"errors"
 	"fmt"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/spate-ml/spate/core/feature"
 	"github.com/spate-ml/spate/core/runtime"
 	"github.com/spate-ml/spate/core/schema"
+	"github.com/spate-ml/spate/core/stream/filelog"
 )
 
 var evSchema, _ = schema.New([]schema.Field{
@@ -127,8 +129,17 @@ func TestMaterializedFeaturesBackfillTailAndResume(t *testing.T) {
 		t.Fatalf("preview: %d rows, %v", rows, err)
 	}
 
-	// Restart: features resume and keep exactly the same values.
+	// Restart after losing the feature log (a machine crash can: it is not
+	// fsynced): features are recomputed and keep exactly the same values.
 	en.close()
+	der, err := filelog.Open(filelog.Options{Dir: filepath.Join(dir, "derived"), Sync: filelog.SyncNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := der.Delete(ctx, runtime.FeatureTopic("ns", "ev", 1)); err != nil {
+		t.Fatal(err)
+	}
+	der.Close()
 	en = open(t, dir)
 	e = en.e
 	en.upload("ev", events(150, 50))

@@ -137,10 +137,10 @@ func (e *Engine) newRunner(ctx context.Context, ns, name string, spec ModelSpec)
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 	}
-	if r.out, err = e.broker.Open(ctx, OutputTopic(ns, name), OutputSchema); err != nil {
+	if r.out, err = e.derived.Open(ctx, OutputTopic(ns, name), OutputSchema); err != nil {
 		return nil, fmt.Errorf("open outputs of %q: %w", name, err)
 	}
-	if r.evals, err = e.broker.Open(ctx, EvalTopic(ns, name), EvalSchema); err != nil {
+	if r.evals, err = e.derived.Open(ctx, EvalTopic(ns, name), EvalSchema); err != nil {
 		r.out.Close()
 		return nil, fmt.Errorf("open evaluations of %q: %w", name, err)
 	}
@@ -197,6 +197,10 @@ func (e *Engine) startModel(ctx context.Context, ns, name string) error {
 		}
 		r.historyDone = true
 		r.logs.add("resumed from version %d at input offset %d, label offset %d", v.ID, r.st.InCursor, r.st.LabCursor)
+		if err := r.refillOutputs(ctx); err != nil {
+			r.close()
+			return err
+		}
 	} else {
 		r.historyEnd = r.ends()
 		r.logs.add("deployed: learning from history (%d input rows, %d labels) then live", r.historyEnd.In, r.historyEnd.Lab)
@@ -432,7 +436,7 @@ func (e *Engine) DeleteModel(ctx context.Context, ns, name string) error {
 		}
 		return err
 	}
-	return errors.Join(e.broker.Delete(ctx, OutputTopic(ns, name)), e.broker.Delete(ctx, EvalTopic(ns, name)))
+	return errors.Join(e.derived.Delete(ctx, OutputTopic(ns, name)), e.derived.Delete(ctx, EvalTopic(ns, name)))
 }
 
 // Snapshot takes a version of the live model now.
@@ -1007,4 +1011,46 @@ func (e *Engine) AllModelStats() []NamedStats {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// refillOutputs writes the outputs of input rows the restored version had
+// consumed but the output log no longer holds (a machine crash lost the
+// unsynced tail of the output log): they are predicted again with the
+// restored learner, named with its version, and logged.
+func (r *runner) refillOutputs(ctx context.Context) error {
+	end := r.out.End()
+	if end >= r.st.InCursor {
+		return nil
+	}
+	r.logs.add("outputs %d..%d were lost in a crash; predicting them again with version %d", end, r.st.InCursor, r.st.Version)
+	buf := &tickBuffers{}
+	for off := end; off < r.st.InCursor; {
+		recs, err := r.in.Read(ctx, off, int(min(r.st.InCursor-off, 65536)))
+		if err != nil {
+			return fmt.Errorf("refill outputs at %d: %w", off, err)
+		}
+		if len(recs) == 0 {
+			return fmt.Errorf("refill outputs: inputs at %d are not readable", off)
+		}
+		for _, rec := range recs {
+			n := int(min(rec.NumRows(), r.st.InCursor-off))
+			keys := rec.Column(r.plan.key)
+			for i := 0; i < n; i++ {
+				p, _ := r.predictRow(rec, i)
+				buf.outKeys = append(buf.outKeys, keyAt(keys, i))
+				buf.outScore = append(buf.outScore, p.Score)
+				buf.outClass = append(buf.outClass, int64(p.Class))
+				buf.outProba = append(buf.outProba, p.Proba)
+				buf.outOff = append(buf.outOff, off)
+				buf.outEvt = append(buf.outEvt, 0)
+				buf.outEvtOK = append(buf.outEvtOK, false)
+				off++
+			}
+			rec.Release()
+		}
+		if err := r.flush(ctx, buf); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +112,7 @@ type env struct {
 	dir string
 	reg registry.Store
 	br  *filelog.Broker
+	der *filelog.Broker
 	e   *runtime.Engine
 }
 
@@ -125,7 +127,11 @@ func open(t *testing.T, dir string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := runtime.New(runtime.Options{Registry: reg, Broker: br, Learners: testLearners{}, CheckpointDir: filepath.Join(dir, "checkpoints"),
+	der, err := filelog.Open(filelog.Options{Dir: filepath.Join(dir, "derived"), Sync: filelog.SyncNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := runtime.New(runtime.Options{Registry: reg, Broker: br, Derived: der, Learners: testLearners{}, CheckpointDir: filepath.Join(dir, "checkpoints"),
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Metrics: func(name string, w int) (runtime.Metric, error) {
 			if name != "WindowedAccuracy" {
@@ -139,7 +145,7 @@ func open(t *testing.T, dir string) *env {
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	en := &env{t: t, dir: dir, reg: reg, br: br, e: e}
+	en := &env{t: t, dir: dir, reg: reg, br: br, der: der, e: e}
 	t.Cleanup(en.close)
 	return en
 }
@@ -149,6 +155,7 @@ func (en *env) close() {
 		return
 	}
 	en.e.Close()
+	en.der.Close()
 	en.br.Close()
 	en.reg.Close()
 	en.e = nil
@@ -342,5 +349,58 @@ func TestModelLifecycle(t *testing.T) {
 	}
 	if _, err := en.e.GetModel(ctx, "ns", "m1"); !errors.Is(err, runtime.ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
+	}
+}
+
+// TestDerivedLogsLostInAMachineCrashAreRebuilt deletes a model's output and
+// evaluation logs and a dataset's feature log between two runs (what a
+// machine crash can do to logs written without fsync): on restart the
+// features are recomputed from the dataset and the outputs the restored
+// version had covered are predicted again, so every input row has its
+// output exactly once.
+func TestDerivedLogsLostInAMachineCrashAreRebuilt(t *testing.T) {
+	dir := t.TempDir()
+	en := open(t, dir)
+	ctx := context.Background()
+	e := en.e
+	if _, err := e.CreateDataset(ctx, "ns", "tx", txSchema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateDataset(ctx, "ns", "labels", labSchema); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Deploy(ctx, "ns", "m", spec()); err != nil {
+		t.Fatal(err)
+	}
+	tx, lb := rows(0, 1000)
+	en.upload("tx", tx)
+	en.upload("labels", lb)
+	waitFor(t, "learned", func() bool { info, _ := e.GetModel(ctx, "ns", "m"); return info.Stats.Learned == 1000 })
+	en.close()
+	// Lose every derived log.
+	der, err := filelog.Open(filelog.Options{Dir: filepath.Join(dir, "derived"), Sync: filelog.SyncNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{runtime.OutputTopic("ns", "m"), runtime.EvalTopic("ns", "m")} {
+		if err := der.Delete(ctx, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	der.Close()
+	en = open(t, dir)
+	e = en.e
+	waitFor(t, "outputs rebuilt", func() bool { n, _ := e.OutputEnd("ns", "m"); return n == 1000 })
+	tx, lb = rows(1000, 100)
+	en.upload("tx", tx)
+	en.upload("labels", lb)
+	waitFor(t, "live after rebuild", func() bool { n, _ := e.OutputEnd("ns", "m"); return n == 1100 })
+	recs, _, err := e.ReadOutputs(ctx, "ns", "m", 0, 1)
+	if err != nil || recs[0].Column(0).(*array.String).Value(0) != "k0" {
+		t.Fatalf("first output after rebuild: %v %v", recs, err)
+	}
+	logs, _ := e.ModelLogs("ns", "m")
+	if !strings.Contains(logs, "lost in a crash") {
+		t.Fatalf("the rebuild is not logged:\n%s", logs)
 	}
 }

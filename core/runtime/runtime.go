@@ -34,7 +34,13 @@ var (
 type Options struct {
 	Registry registry.Store
 	Broker   stream.Broker
-	Logger   *slog.Logger
+	// Derived, when set, holds the logs computed from the datasets'
+	// (feature values, model outputs, evaluations). They can be rebuilt
+	// from the dataset logs, so a back end that skips fsync is fine here:
+	// it survives a process crash, and after a machine crash the engine
+	// recomputes what was lost. Default: Broker.
+	Derived stream.Broker
+	Logger  *slog.Logger
 	// Learners builds and restores model learners (required to deploy).
 	Learners Learners
 	// Kinds tells an algorithm's kind by name (classifier by default).
@@ -49,9 +55,10 @@ type Options struct {
 // Engine runs datasets (and, as the platform grows, features and models) for
 // every namespace. It is safe for concurrent use.
 type Engine struct {
-	reg    registry.Store
-	broker stream.Broker
-	log    *slog.Logger
+	reg     registry.Store
+	broker  stream.Broker
+	derived stream.Broker
+	log     *slog.Logger
 
 	learners Learners
 	kinds    func(string) ml.Kind
@@ -123,7 +130,10 @@ func New(o Options) (*Engine, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{reg: o.Registry, broker: o.Broker, log: o.Logger, learners: o.Learners, kinds: o.Kinds, metrics: o.Metrics,
+	if o.Derived == nil {
+		o.Derived = o.Broker
+	}
+	return &Engine{reg: o.Registry, broker: o.Broker, derived: o.Derived, log: o.Logger, learners: o.Learners, kinds: o.Kinds, metrics: o.Metrics,
 		datasets: map[dsKey]*datasetHandle{}, models: map[modelKey]*runner{},
 		feat: featureState{runs: map[dsKey]*featureRun{}}, checkpoints: &checkpointStore{dir: o.CheckpointDir}}, nil
 }

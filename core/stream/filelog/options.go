@@ -17,7 +17,8 @@ const (
 	// SyncFull calls fsync after each group commit.
 	SyncFull
 	// SyncNone never syncs: an acknowledged Append survives a crash of the
-	// process but not of the machine. For tests and benchmarks only.
+	// process but not of the machine. For tests, benchmarks and logs whose
+	// contents can be rebuilt from other, durable logs.
 	SyncNone
 )
 
