@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
@@ -102,6 +103,7 @@ type Server struct {
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	devKey   string
+	keyCache sync.Map // string(hash) → cachedKey
 	closeFns []func() error
 }
 
@@ -249,7 +251,22 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
+// keyCacheTTL bounds how long a key check is reused without asking the
+// registry again: a revoked key stops working within this delay.
+const keyCacheTTL = 5 * time.Second
+
+type cachedKey struct {
+	ns, id  string
+	expires time.Time
+}
+
 func (s *Server) lookupKey(ctx context.Context, hash []byte) (string, string, error) {
+	if v, ok := s.keyCache.Load(string(hash)); ok {
+		if c := v.(cachedKey); time.Now().Before(c.expires) {
+			return c.ns, c.id, nil
+		}
+		s.keyCache.Delete(string(hash))
+	}
 	k, err := s.reg.KeyByHash(ctx, hash)
 	if err != nil {
 		if errors.Is(err, registry.ErrNotFound) {
@@ -257,6 +274,7 @@ func (s *Server) lookupKey(ctx context.Context, hash []byte) (string, string, er
 		}
 		return "", "", err
 	}
+	s.keyCache.Store(string(hash), cachedKey{ns: k.Namespace, id: k.ID, expires: time.Now().Add(keyCacheTTL)})
 	return k.Namespace, k.ID, nil
 }
 
