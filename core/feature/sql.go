@@ -7,7 +7,8 @@ package feature
 //
 // Supported: literals (integers, decimals, strings, TRUE, FALSE, NULL);
 // + - * / % DIV, unary -; = <> != < <= > >=; AND, OR, NOT, IS [NOT] NULL,
-// IS [NOT] TRUE/FALSE, BETWEEN, IN (list); CASE (searched and simple);
+// IS [NOT] TRUE/FALSE, BETWEEN, IN (list), [NOT] LIKE and ILIKE (% and _,
+// ESCAPE when given); CASE (searched and simple);
 // CAST(x AS t) with t one of BIGINT, INTEGER, INT, SMALLINT, SIGNED,
 // DOUBLE, FLOAT, REAL, DECIMAL, VARCHAR, TEXT, CHAR; COALESCE, IFNULL,
 // NULLIF, IF; ABS, SIGN, ROUND, FLOOR, CEIL, CEILING, SQRT, LN, LOG,
@@ -454,6 +455,35 @@ func (c *sqlCompiler) compile(n ast.ExprNode) (expr, error) {
 			return not(acc)
 		}
 		return acc, nil
+	case *ast.PatternLikeOrIlikeExpr:
+		v, err := c.compile(x.Expr)
+		if err != nil {
+			return expr{}, err
+		}
+		pat, err := c.compile(x.Pattern)
+		if err != nil {
+			return expr{}, err
+		}
+		if err := wantString("LIKE", v, pat); err != nil {
+			return expr{}, err
+		}
+		escape := rune(-1) // DuckDB: no escape character unless ESCAPE says so
+		if x.EscapeExplicit {
+			escape = rune(x.Escape)
+		}
+		fv, fp := retype(v, tString).s, retype(pat, tString).s
+		fold, neg := !x.IsLike, x.Not
+		return expr{t: tBool, b: func(r int) (bool, bool) {
+			s, ok := fv(r)
+			p, pok := fp(r)
+			if !ok || !pok {
+				return false, false
+			}
+			if fold {
+				s, p = strings.ToLower(s), strings.ToLower(p)
+			}
+			return like(s, p, escape) != neg, true
+		}}, nil
 	case *ast.CaseExpr:
 		return c.caseExpr(x)
 	case *ast.FuncCastExpr:

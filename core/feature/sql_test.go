@@ -140,6 +140,13 @@ var sqlCases = []struct {
 	{`"s" NOT IN ('US', 'GB')`, schema.Bool, 0},
 	{`"a" % 7 = 0`, schema.Bool, 0},
 	{`"s" < "c"`, schema.Bool, 0},
+	{`"s" LIKE 'U%'`, schema.Bool, 0},
+	{`"c" NOT LIKE '%e%'`, schema.Bool, 0},
+	{`"s" LIKE '_S'`, schema.Bool, 0},
+	{`"s" ILIKE 'us'`, schema.Bool, 0},
+	{`"s" LIKE '%l_o'`, schema.Bool, 0},
+	{`"c" LIKE '%'`, schema.Bool, 0},
+	{`"s" LIKE '%!%%' ESCAPE '!'`, schema.Bool, 0},
 	{`CASE WHEN "flag" THEN NULL ELSE "b" END`, schema.Int64, 0},
 	{`1.5 * 2`, schema.Double, 0},
 	{`TRUE AND NULL`, schema.Bool, 0},
@@ -280,5 +287,34 @@ func TestCompileErrors(t *testing.T) {
 	_, err := Compile(s, []Timestamp{ts[0], ts[0]}, []Def{agg(func(d *Def) { d.Op = OpCount; d.Column = "s" })})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestLike(t *testing.T) {
+	cases := []struct {
+		s, p   string
+		escape rune
+		want   bool
+	}{
+		{"abc", "a%c", -1, true},
+		{"abc", "a_c", -1, true},
+		{"ab", "a_c", -1, false},
+		{"aXbXc", "a%b%c", -1, true},
+		{"aXbXd", "a%b%c", -1, false},
+		{"héllo", "h_llo", -1, true},
+		{"50%", "50!%", '!', true},
+		{"500", "50!%", '!', false},
+		{"50%", "50\\%", -1, false},
+		{"", "%", -1, true},
+		{"", "_", -1, false},
+		{"abc", "%%", -1, true},
+		{"abcabc", "%abc", -1, true},
+		{"mississippi", "%iss%pi", -1, true},
+		{"a!", "a!", '!', true},
+	}
+	for _, c := range cases {
+		if got := like(c.s, c.p, c.escape); got != c.want {
+			t.Errorf("like(%q, %q, %q) = %v, want %v", c.s, c.p, c.escape, got, c.want)
+		}
 	}
 }

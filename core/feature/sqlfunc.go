@@ -493,3 +493,40 @@ func extreme(greatest bool, t vtype, args []expr) (expr, error) {
 	}
 	return expr{t: tNull}, nil
 }
+
+// like matches s against a LIKE pattern: % matches any run of characters,
+// _ one character, and the escape character (if >= 0) makes the next
+// pattern character literal.
+func like(s, p string, escape rune) bool {
+	sr, pr := []rune(s), []rune(p)
+	si, pi := 0, 0
+	starP, starS := -1, 0
+	for si < len(sr) {
+		if pi < len(pr) {
+			c := pr[pi]
+			switch {
+			case c == escape && pi+1 < len(pr):
+				if pr[pi+1] == sr[si] {
+					si, pi = si+1, pi+2
+					continue
+				}
+			case c == '%':
+				starP, starS = pi, si
+				pi++
+				continue
+			case c == '_' || c == sr[si]:
+				si, pi = si+1, pi+1
+				continue
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		starS++
+		si, pi = starS, starP+1
+	}
+	for pi < len(pr) && pr[pi] == '%' {
+		pi++
+	}
+	return pi == len(pr)
+}
