@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -485,5 +486,44 @@ func TestRestoreStateRejects(t *testing.T) {
 		if err := tc.p.RestoreState(tc.b); err == nil {
 			t.Errorf("%s: RestoreState accepted it", tc.name)
 		}
+	}
+}
+
+// TestProcessAllocations checks that rows cost no allocations: a warm
+// pipeline allocates a small number of objects per batch (its output
+// arrays, amortized growth), not per row.
+func TestProcessAllocations(t *testing.T) {
+	s := aggSchema(t)
+	defs := aggDefs([]string{"1 hours"}, "5 minutes")
+	rows := genRows(4, genOpts{rows: 20000, groups: 200, jitter: 20})
+	rec := buildBatch(t, s, rows)
+	defer rec.Release()
+	p, err := Compile(s, []Timestamp{{Column: "ts", Format: FormatEpochSeconds}}, defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm := sliceBatch(rec, 0, 5000)
+	runPipeline(t, p, warm, 4096) // warm: groups and chunks exist
+	warm.Release()
+	// Fresh, mostly in-order rows for each measurement.
+	allocs := func(from, to int) float64 {
+		part := sliceBatch(rec, from, to)
+		defer part.Release()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		out, err := p.Process(part)
+		runtime.ReadMemStats(&m1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Release()
+		return float64(m1.Mallocs - m0.Mallocs)
+	}
+	allocs(5000, 5100)
+	small, large := allocs(5100, 5200), allocs(5200, 15200)
+	// Amortized growth of the slab and free lists may allocate a little
+	// more for 100 times the rows; nothing may scale with rows.
+	if large-small > 100 || large > float64(12*len(defs)) {
+		t.Errorf("allocations per batch: %v for 100 rows, %v for 10000 rows", small, large)
 	}
 }

@@ -414,7 +414,6 @@ func (p *Pipeline) Process(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 			}
 			ts := p.timestamps[w.ts]
 			gids := w.key.gids
-			before := w.lateRows
 			for i := range n {
 				w.prefetch(gids, i)
 				if !ts.valid[i] {
@@ -427,7 +426,6 @@ func (p *Pipeline) Process(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 					p.late[i] = true
 				}
 			}
-			_ = before
 		}
 	}
 	if len(p.sqls) > 0 {
