@@ -177,3 +177,49 @@ func TestMaterializedFeaturesBackfillTailAndResume(t *testing.T) {
 		t.Fatalf("features after drop: %v", fs)
 	}
 }
+
+func TestDeleteDatasetWithFeaturesAndModels(t *testing.T) {
+	en := open(t, t.TempDir())
+	ctx := context.Background()
+	e := en.e
+	if _, err := e.CreateDataset(ctx, "ns", "ev", evSchema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateDataset(ctx, "ns", "labels", labSchema); err != nil {
+		t.Fatal(err)
+	}
+	en.upload("ev", events(0, 10))
+	if err := e.RegisterTimestamp(ctx, "ns", "ev", "ts", "epoch_seconds"); err != nil {
+		t.Fatal(err)
+	}
+	def := feature.Def{Name: "my_sum", Kind: feature.KindAggregate, Column: "amount", Op: feature.OpSum, GroupBy: "acct", Timestamp: "ts", Window: "24 hours"}
+	if err := e.MaterializeFeatures(ctx, "ns", "ev", []feature.Def{def}); err != nil {
+		t.Fatal(err)
+	}
+	s := spec()
+	s.DatasetID, s.NumericalFields, s.CategoricalFields = "ev", []string{"amount"}, nil
+	if err := e.Deploy(ctx, "ns", "m", s); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ev", "labels"} {
+		if err := e.DeleteDataset(ctx, "ns", id); !errors.Is(err, runtime.ErrInvalid) {
+			t.Fatalf("delete %s under a model: %v", id, err)
+		}
+	}
+	if err := e.DeleteModel(ctx, "ns", "m"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DeleteDataset(ctx, "ns", "ev"); err != nil {
+		t.Fatal(err)
+	}
+	// A new dataset under the same id starts empty, without features.
+	if _, err := e.CreateDataset(ctx, "ns", "ev", evSchema); err != nil {
+		t.Fatal(err)
+	}
+	if fs, err := e.Features(ctx, "ns", "ev"); err != nil || len(fs) != 0 {
+		t.Fatalf("features of the new dataset: %v %v", fs, err)
+	}
+	if info, err := e.Dataset(ctx, "ns", "ev"); err != nil || info.Rows != 0 {
+		t.Fatalf("new dataset: %+v %v", info, err)
+	}
+}

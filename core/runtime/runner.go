@@ -606,7 +606,7 @@ func (r *runner) waitForWork(ctx context.Context) {
 	wctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	woke := make(chan struct{}, 3)
-	go func() { _ = r.in.Wait(wctx, r.st.InCursor); woke <- struct{}{} }()
+	go func(from int64) { _ = r.in.Wait(wctx, from); woke <- struct{}{} }(r.st.InCursor)
 	if r.labels != nil {
 		go func(from int64) { _ = r.labels.Wait(wctx, from); woke <- struct{}{} }(r.st.LabCursor)
 	}

@@ -7,6 +7,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -276,16 +277,39 @@ func (e *Engine) Datasets(ctx context.Context, ns string) ([]DatasetInfo, error)
 	return out, nil
 }
 
-// DeleteDataset removes a dataset, its log and its registry entries.
+// DeleteDataset removes a dataset, its log, its features and its registry
+// entries. A dataset that a deployed model reads (as input or labels) is
+// not deleted: delete the model first.
 func (e *Engine) DeleteDataset(ctx context.Context, ns, id string) error {
+	if users, err := e.modelsUsing(ctx, ns, id); err != nil {
+		return err
+	} else if len(users) > 0 {
+		return fmt.Errorf("%w: dataset %q is used by model %q; delete the model first", ErrInvalid, id, users[0])
+	}
+	var version int64
+	if d, err := e.reg.GetDataset(ctx, ns, id); err == nil {
+		version = d.FeatureVersion
+	}
 	if err := e.reg.DeleteDataset(ctx, ns, id); err != nil {
 		if errors.Is(err, registry.ErrNotFound) {
 			return fmt.Errorf("%w: dataset %q does not exist", ErrNotFound, id)
 		}
 		return fmt.Errorf("delete dataset %q: %w", id, err)
 	}
+	e.feat.mu.Lock()
+	run := e.feat.runs[dsKey{ns, id}]
+	delete(e.feat.runs, dsKey{ns, id})
+	e.feat.mu.Unlock()
+	if run != nil {
+		run.stop()
+	}
+	for v := int64(1); v <= version; v++ {
+		_ = e.derived.Delete(ctx, FeatureTopic(ns, id, v))
+		_ = e.checkpoints.Delete(FeatureTopic(ns, id, v))
+	}
 	e.mu.Lock()
 	if h, ok := e.datasets[dsKey{ns, id}]; ok {
+		h.resume.Wait()
 		_ = h.log.Close()
 		delete(e.datasets, dsKey{ns, id})
 	}
@@ -294,6 +318,29 @@ func (e *Engine) DeleteDataset(ctx context.Context, ns, id string) error {
 		return fmt.Errorf("delete log of dataset %q: %w", id, err)
 	}
 	return nil
+}
+
+// modelsUsing names the models of ns that read dataset id.
+func (e *Engine) modelsUsing(ctx context.Context, ns, id string) ([]string, error) {
+	ms, err := e.reg.ListModels(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range ms {
+		full, err := e.reg.GetModel(ctx, ns, m.Name)
+		if err != nil {
+			continue
+		}
+		var s ModelSpec
+		if json.Unmarshal(full.Config, &s) != nil {
+			continue
+		}
+		if s.DatasetID == id || (s.Label != nil && s.Label.DatasetID == id) {
+			out = append(out, m.Name)
+		}
+	}
+	return out, nil
 }
 
 // Schema returns the schema of a dataset.
