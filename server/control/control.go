@@ -5,6 +5,7 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -173,6 +174,9 @@ func (s *Datasets) DeleteDataset(ctx context.Context, req *spatev1.DeleteDataset
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	if err := s.Engine.DeleteDataset(ctx, p.Namespace, req.GetDatasetId()); err != nil {
+		if errors.Is(err, runtime.ErrInvalid) {
+			return nil, status.Error(codes.FailedPrecondition, err.Error())
+		}
 		return nil, flightsvc.ToStatus(err)
 	}
 	return &spatev1.DeleteDatasetResponse{}, nil
