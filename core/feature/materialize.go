@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/spate-ml/spate/core/stream"
 )
@@ -166,8 +168,10 @@ func (m *Materializer) update(f func(*Status)) {
 	m.mu.Unlock()
 }
 
-// Run materializes until ctx ends (then it saves a last checkpoint and
-// returns nil) or an error occurs. Only one Run may be active at a time.
+// Run materializes until ctx ends (then it returns nil, after saving a
+// last checkpoint unless it was stopped in the middle of a batch) or an
+// error occurs. Only one Run may be active at a time. Each Read of up to
+// BatchRows input rows becomes one Append to the output.
 func (m *Materializer) Run(ctx context.Context) (err error) {
 	if !m.runs.TryLock() {
 		return errors.New("feature: materializer is already running")
@@ -264,19 +268,16 @@ func (m *Materializer) Run(ctx context.Context) (err error) {
 			}
 			continue
 		}
-		for i, rec := range recs {
-			err := m.step(ctx, rec, &pos, &outEnd)
-			rec.Release()
-			if err != nil {
-				for _, r := range recs[i+1:] {
-					r.Release()
-				}
-				if ctx.Err() != nil {
-					return final()
-				}
-				return err
+		next, err := m.consume(ctx, recs, pos, &outEnd)
+		if err != nil {
+			// The pipeline may now be ahead of pos: never checkpoint it.
+			// A restart resumes from the last checkpoint.
+			if ctx.Err() != nil {
+				return nil
 			}
+			return err
 		}
+		pos = next
 		if pos-saved >= m.o.CheckpointRows || time.Since(savedAt) >= m.o.CheckpointInterval {
 			if err := save(ctx); err != nil {
 				return err
@@ -285,45 +286,91 @@ func (m *Materializer) Run(ctx context.Context) (err error) {
 	}
 }
 
-// step processes one input batch at offset *pos and appends the part of
-// its feature rows beyond *outEnd.
-func (m *Materializer) step(ctx context.Context, rec arrow.RecordBatch, pos, outEnd *int64) error {
-	n := rec.NumRows()
+// consume processes the batches of one Read, which start at input offset
+// pos, and appends their feature rows beyond *outEnd as one batch (one
+// durable append per Read, not per input batch). It releases recs and
+// returns the offset after them.
+func (m *Materializer) consume(ctx context.Context, recs []arrow.RecordBatch, pos int64, outEnd *int64) (int64, error) {
+	outs := make([]arrow.RecordBatch, 0, len(recs))
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+		for _, o := range outs {
+			o.Release()
+		}
+	}()
+	next := pos
 	m.pmu.Lock()
-	out, err := m.p.Process(rec)
-	m.pmu.Unlock()
-	if err != nil {
-		return fmt.Errorf("feature: process input rows %d..%d: %w", *pos, *pos+n, err)
+	for _, rec := range recs {
+		out, err := m.p.Process(rec)
+		if err != nil {
+			m.pmu.Unlock()
+			return pos, fmt.Errorf("feature: process input rows %d..%d: %w", next, next+rec.NumRows(), err)
+		}
+		outs = append(outs, out)
+		next += rec.NumRows()
 	}
-	defer out.Release()
-	skipped := int64(0)
-	if *pos+n > *outEnd {
-		start := max(0, *outEnd-*pos)
-		skipped = start
-		part := out
-		if start > 0 {
-			part = out.NewSlice(start, n)
+	st := m.p.Stats()
+	m.pmu.Unlock()
+	skip := min(max(0, *outEnd-pos), next-pos)
+	if next > *outEnd {
+		all, err := concatBatches(m.p.ArrowSchema(), outs, m.p.mem)
+		if err != nil {
+			return pos, fmt.Errorf("feature: combine feature rows %d..%d: %w", pos, next, err)
+		}
+		defer all.Release()
+		part := all
+		if skip > 0 {
+			part = all.NewSlice(skip, next-pos)
 			defer part.Release()
 		}
 		first, err := m.o.Output.Append(ctx, part)
 		if err != nil {
-			return fmt.Errorf("feature: append feature rows %d..%d: %w", *pos+start, *pos+n, err)
+			return pos, fmt.Errorf("feature: append feature rows %d..%d: %w", pos+skip, next, err)
 		}
-		if first != *pos+start {
-			return fmt.Errorf("feature: output log got rows at %d, want %d: another writer appends to it", first, *pos+start)
+		if first != pos+skip {
+			return pos, fmt.Errorf("feature: output log got rows at %d, want %d: another writer appends to it", first, pos+skip)
 		}
-		*outEnd = *pos + n
-	} else {
-		skipped = n
+		*outEnd = next
 	}
-	*pos += n
-	st := m.p.Stats()
-	p := *pos
 	m.update(func(s *Status) {
-		s.Processed, s.Stats = p, st
-		s.Skipped += skipped
+		s.Processed, s.Stats = next, st
+		s.Skipped += skip
 	})
-	return nil
+	return next, nil
+}
+
+// concatBatches joins batches of one schema into one batch.
+func concatBatches(sc *arrow.Schema, recs []arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
+	if len(recs) == 1 {
+		recs[0].Retain()
+		return recs[0], nil
+	}
+	cols := make([]arrow.Array, sc.NumFields())
+	var n int64
+	for _, r := range recs {
+		n += r.NumRows()
+	}
+	for c := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for i, r := range recs {
+			parts[i] = r.Column(c)
+		}
+		col, err := array.Concatenate(parts, mem)
+		if err != nil {
+			for _, done := range cols[:c] {
+				done.Release()
+			}
+			return nil, err
+		}
+		cols[c] = col
+	}
+	out := array.NewRecordBatch(sc, cols, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
 }
 
 // Peek computes the feature values rows of the dataset schema would get if

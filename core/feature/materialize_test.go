@@ -242,3 +242,64 @@ func (f failingCheckpointer) Load(context.Context) (Checkpoint, bool, error) {
 	return Checkpoint{}, false, f.err
 }
 func (f failingCheckpointer) Save(context.Context, Checkpoint) error { return f.err }
+
+// cancellingLog cancels the run's context inside the n-th Append, as a
+// shutdown in the middle of a batch does.
+type cancellingLog struct {
+	stream.Log
+	mu     sync.Mutex
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancellingLog) Append(ctx context.Context, rec arrow.RecordBatch) (int64, error) {
+	c.mu.Lock()
+	c.n--
+	hit := c.n == 0
+	c.mu.Unlock()
+	if hit {
+		c.cancel()
+		return 0, context.Canceled
+	}
+	return c.Log.Append(ctx, rec)
+}
+
+// TestMaterializerStopMidBatch checks that a stop while appending leaves a
+// consistent checkpoint: the resumed run writes exactly the uninterrupted
+// output.
+func TestMaterializerStopMidBatch(t *testing.T) {
+	_, mk, rows, rec := matSetup(t)
+	defer rec.Release()
+	want := runPipeline(t, mk(), rec, 500)
+	ctx := context.Background()
+	b := memlog.New()
+	defer b.Close()
+	in, _ := b.Open(ctx, "ns.inputs.tx", aggSchema(t).Arrow())
+	out, _ := b.Open(ctx, "ns.features.tx", mk().ArrowSchema())
+	appendRows(t, in, rec, 0, len(rows), 300)
+	ck := &MemCheckpointer{}
+	rctx, cancel := context.WithCancel(ctx)
+	m1, err := NewMaterializer(mk(), MaterializerOptions{Input: in, Output: &cancellingLog{Log: out, n: 7, cancel: cancel}, Checkpointer: ck, CheckpointRows: 400, BatchRows: 350})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m1.Run(rctx); err != nil {
+		t.Fatal(err)
+	}
+	if cp, ok, _ := ck.Load(ctx); !ok || cp.Offset > out.End() {
+		t.Fatalf("checkpoint %+v beyond the output's %d rows", cp.Offset, out.End())
+	}
+	m2, err := NewMaterializer(mk(), MaterializerOptions{Input: in, Output: out, Checkpointer: ck, BatchRows: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel = context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m2.Run(rctx) }()
+	waitFor(t, "resumed run", func() bool { return m2.Status().Processed == int64(len(rows)) })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	sameColumns(t, readAll(t, out), want)
+}
