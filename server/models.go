@@ -59,7 +59,7 @@ var (
 	descLabels   = prometheus.NewDesc("spate_model_labels_per_second", "Label rows consumed per second.", []string{"namespace", "model"}, nil)
 	descJoin     = prometheus.NewDesc("spate_model_label_join_rate", "Learned samples per label row seen.", []string{"namespace", "model"}, nil)
 	descLag      = prometheus.NewDesc("spate_model_input_lag_rows", "Input rows not yet predicted.", []string{"namespace", "model"}, nil)
-	descLatency  = prometheus.NewDesc("spate_model_ingest_to_output_seconds", "Ingest acknowledgement to output latency.", []string{"namespace", "model", "quantile"}, nil)
+	descLatency  = prometheus.NewDesc("spate_model_ingest_to_output_seconds", "Ingest acknowledgement to output latency over the last 5 s.", []string{"namespace", "model", "quantile"}, nil)
 	descLearned  = prometheus.NewDesc("spate_model_learned_total", "Samples learned.", []string{"namespace", "model"}, nil)
 	descPredict  = prometheus.NewDesc("spate_model_predicted_total", "Rows predicted.", []string{"namespace", "model"}, nil)
 	descMetric   = prometheus.NewDesc("spate_model_metric", "Windowed model metric (window 1000).", []string{"namespace", "model", "metric"}, nil)

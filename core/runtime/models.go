@@ -315,7 +315,7 @@ type ModelStats struct {
 	BadLabels                int64
 	RowsPerSec, LabelsPerSec float64
 	LabelJoinRate            float64 // learned / labels seen
-	LatencyP50, LatencyP99   float64 // seconds, ingest ack → output
+	LatencyP50, LatencyP99   float64 // seconds, ingest ack → output, over the last 5 s
 	Metrics                  map[string]float64
 	LastError                string
 	Paused                   bool
@@ -365,7 +365,7 @@ func (r *runner) statsSnapshot(ctx context.Context) ModelStats {
 	if r.stats.labelsSeen > 0 {
 		s.LabelJoinRate = float64(s.Learned) / float64(r.stats.labelsSeen)
 	}
-	lat := append([]float64(nil), r.stats.latencySamples...)
+	lat := r.stats.recentLatencies()
 	r.stats.mu.Unlock()
 	if len(lat) > 0 {
 		sort.Float64s(lat)

@@ -132,9 +132,18 @@ type runnerStats struct {
 	labelsSince    int64
 	labelsSeen     int64
 	badLabels      int64
-	latencySamples []float64 // ingest ack → output durable, seconds (ring)
+	latencySamples []latencySample // ingest ack → output written (ring)
 	latencyNext    int
 }
+
+// latencySample is one ingest-to-output latency and when it was measured.
+type latencySample struct {
+	at  time.Time
+	sec float64
+}
+
+// latencyWindow is how far back the reported latency percentiles look.
+const latencyWindow = 5 * time.Second
 
 func (s *runnerStats) observe(rows, labels int64) {
 	s.mu.Lock()
@@ -155,12 +164,26 @@ func (s *runnerStats) observe(rows, labels int64) {
 func (s *runnerStats) latency(sec float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	smp := latencySample{at: time.Now(), sec: sec}
 	if len(s.latencySamples) < 4096 {
-		s.latencySamples = append(s.latencySamples, sec)
+		s.latencySamples = append(s.latencySamples, smp)
 		return
 	}
-	s.latencySamples[s.latencyNext] = sec
+	s.latencySamples[s.latencyNext] = smp
 	s.latencyNext = (s.latencyNext + 1) % len(s.latencySamples)
+}
+
+// recentLatencies returns the latencies measured in the last
+// latencyWindow, in seconds. The caller holds s.mu.
+func (s *runnerStats) recentLatencies() []float64 {
+	cut := time.Now().Add(-latencyWindow)
+	out := make([]float64, 0, len(s.latencySamples))
+	for _, l := range s.latencySamples {
+		if l.at.After(cut) {
+			out = append(out, l.sec)
+		}
+	}
+	return out
 }
 
 // logRing keeps the last lines a model logged, for get_logs.
