@@ -176,22 +176,11 @@ func (s *Server) previewSource(ctx context.Context, ns string, c flightsvc.Comma
 	if c.Limit != nil {
 		limit = *c.Limit
 	}
-	var sch *arrow.Schema
-	// The schema: raw columns plus every (materialized and pending)
-	// feature, as the pipeline declares them.
-	defs, err := s.previewDefs(ctx, ns, c.DatasetID, pending)
+	base, err := s.engine.PreviewSchema(ctx, ns, c.DatasetID, pending)
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := s.engine.CompileFeatures(ctx, ns, c.DatasetID, defs)
-	if err != nil {
-		return nil, nil, err
-	}
-	dsSchema, err := s.engine.Schema(ctx, ns, c.DatasetID)
-	if err != nil {
-		return nil, nil, err
-	}
-	sch = nullableSchema(append(append([]arrow.Field(nil), dsSchema.Arrow().Fields()...), p.ArrowSchema().Fields()...))
+	sch := nullableSchema(base.Fields())
 	produce := func(send func(arrow.RecordBatch) error) error {
 		return s.engine.PreviewFeatures(ctx, ns, c.DatasetID, pending, limit, func(r arrow.RecordBatch) error {
 			w, err := rewrap(sch, r)
@@ -203,31 +192,6 @@ func (s *Server) previewSource(ctx context.Context, ns string, c flightsvc.Comma
 		})
 	}
 	return sch, produce, nil
-}
-
-func (s *Server) previewDefs(ctx context.Context, ns, id string, pending []feature.Def) ([]feature.Def, error) {
-	fs, err := s.engine.Features(ctx, ns, id)
-	if err != nil {
-		return nil, err
-	}
-	var defs []feature.Def
-	for _, f := range fs {
-		if f.Materialized {
-			defs = append(defs, f.Def)
-		}
-	}
-	for _, d := range pending {
-		replaced := false
-		for i := range defs {
-			if defs[i].Name == d.Name {
-				defs[i], replaced = d, true
-			}
-		}
-		if !replaced {
-			defs = append(defs, d)
-		}
-	}
-	return defs, nil
 }
 
 // outputsSource streams a model's outputs from an offset: {"kind":

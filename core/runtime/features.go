@@ -613,19 +613,7 @@ func (e *Engine) FeatureFrontier(ctx context.Context, ns, id string) (int64, err
 // or materializing anything. It calls emit with batches of raw columns
 // followed by every feature column.
 func (e *Engine) PreviewFeatures(ctx context.Context, ns, id string, pending []feature.Def, limit int64, emit func(arrow.RecordBatch) error) error {
-	current, err := e.materializedDefs(ctx, ns, id)
-	if err != nil {
-		return err
-	}
-	defs := slices.Clone(current)
-	for _, d := range pending {
-		if i := slices.IndexFunc(defs, func(c feature.Def) bool { return c.Name == d.Name }); i >= 0 {
-			defs[i] = d
-		} else {
-			defs = append(defs, d)
-		}
-	}
-	p, err := e.CompileFeatures(ctx, ns, id, defs)
+	p, err := e.previewPipeline(ctx, ns, id, pending)
 	if err != nil {
 		return err
 	}
@@ -668,6 +656,37 @@ func (e *Engine) PreviewFeatures(ctx context.Context, ns, id string, pending []f
 		}
 	}
 	return nil
+}
+
+// previewPipeline compiles the materialized features with pending ones (a
+// pending definition replaces a materialized one of the same name).
+func (e *Engine) previewPipeline(ctx context.Context, ns, id string, pending []feature.Def) (*feature.Pipeline, error) {
+	defs, err := e.materializedDefs(ctx, ns, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range pending {
+		if i := slices.IndexFunc(defs, func(c feature.Def) bool { return c.Name == d.Name }); i >= 0 {
+			defs[i] = d
+		} else {
+			defs = append(defs, d)
+		}
+	}
+	return e.CompileFeatures(ctx, ns, id, defs)
+}
+
+// PreviewSchema is the schema of PreviewFeatures' batches: the raw columns,
+// then every materialized and pending feature.
+func (e *Engine) PreviewSchema(ctx context.Context, ns, id string, pending []feature.Def) (*arrow.Schema, error) {
+	p, err := e.previewPipeline(ctx, ns, id, pending)
+	if err != nil {
+		return nil, err
+	}
+	h, err := e.handle(ctx, ns, id)
+	if err != nil {
+		return nil, err
+	}
+	return arrow.NewSchema(append(slices.Clone(h.meta.Schema.Arrow().Fields()), p.ArrowSchema().Fields()...), nil), nil
 }
 
 // hstack puts the columns of b after those of a (same row count).
