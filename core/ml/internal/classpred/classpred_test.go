@@ -1,4 +1,4 @@
-package proba
+package classpred
 
 import (
 	"reflect"
@@ -7,7 +7,7 @@ import (
 	"github.com/spate-ml/spate/core/ml"
 )
 
-func TestReset(t *testing.T) {
+func TestResetProba(t *testing.T) {
 	cases := []struct {
 		name    string
 		start   []float64
@@ -24,7 +24,7 @@ func TestReset(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dst := ml.Prediction{Proba: c.start}
-			got := Reset(&dst, c.n)
+			got := ResetProba(&dst, c.n)
 			if len(got) != c.wantLen || len(dst.Proba) != c.wantLen {
 				t.Fatalf("len = %d (dst %d), want %d", len(got), len(dst.Proba), c.wantLen)
 			}

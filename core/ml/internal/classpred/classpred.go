@@ -1,12 +1,12 @@
-// Package proba owns the classifier side of ml.Prediction that the online
+// Package classpred owns the classifier side of ml.Prediction that the online
 // classifiers share: sizing Proba in place and deriving Class and Score
 // from it as the ml.Prediction contract describes.
-package proba
+package classpred
 
 import "github.com/spate-ml/spate/core/ml"
 
-// Reset makes dst.Proba n zeros, reusing its storage, and returns it.
-func Reset(dst *ml.Prediction, n int) []float64 {
+// ResetProba makes dst.Proba n zeros, reusing its storage, and returns it.
+func ResetProba(dst *ml.Prediction, n int) []float64 {
 	if cap(dst.Proba) >= n {
 		dst.Proba = dst.Proba[:n]
 	} else {
