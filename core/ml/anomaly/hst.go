@@ -17,6 +17,9 @@ import (
 	"fmt"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/internal/params"
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
+	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // Register adds HST to r.
@@ -46,7 +49,7 @@ func DefaultHSTParams() HSTParams { return HSTParams{NTrees: 20, Height: 12, Win
 type HST struct {
 	p            HSTParams
 	nFeat        int
-	rng          *pyRand
+	rng          *pyrand.Rand
 	built        bool
 	nodes        int // per tree
 	feature      []int32
@@ -70,12 +73,12 @@ func NewHST(p HSTParams, nFeat int) (*HST, error) {
 	case nFeat < 1:
 		return nil, fmt.Errorf("HST: needs at least one numeric input")
 	}
-	return &HST{p: p, nFeat: nFeat, rng: newPyRand(p.Seed), nodes: 1<<(p.Height+1) - 1, firstWindow: true}, nil
+	return &HST{p: p, nFeat: nFeat, rng: pyrand.New(p.Seed), nodes: 1<<(p.Height+1) - 1, firstWindow: true}, nil
 }
 
-func newHST(params json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
+func newHST(raw json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
 	p := DefaultHSTParams()
-	if err := decodeParams("HST", params, &p); err != nil {
+	if err := params.Decode("HST", raw, &p); err != nil {
 		return nil, err
 	}
 	return NewHST(p, spec.NumNumeric)
@@ -125,9 +128,9 @@ func (h *HST) grow(base, i, height int, feats []int, lo, hi, cum []float64) {
 		acc += hi[k] - lo[k]
 		cum[k] = acc
 	}
-	k := h.rng.choiceCum(cum)
+	k := h.rng.ChoiceCum(cum)
 	a, b := lo[k], hi[k]
-	at := h.rng.uniform(a+0.15*(b-a), b-0.15*(b-a))
+	at := h.rng.Uniform(a+0.15*(b-a), b-0.15*(b-a))
 	h.feature[base+i] = int32(feats[k])
 	h.threshold[base+i] = at
 	hi[k] = at
@@ -246,55 +249,55 @@ const stateVersion = 1
 // MarshalBinary implements ml.Learner. Masses are written in their logical
 // (pivoted) form, so the encoding does not depend on the lazy bookkeeping.
 func (h *HST) MarshalBinary() ([]byte, error) {
-	e := &encoder{}
-	e.uvarint(stateVersion)
-	e.uvarint(uint64(h.p.NTrees))
-	e.uvarint(uint64(h.p.Height))
-	e.uvarint(uint64(h.p.WindowSize))
-	e.varint(h.p.Seed)
-	e.uvarint(uint64(h.nFeat))
-	h.rng.encode(e)
-	e.uvarint(uint64(h.counter))
-	e.boolean(h.firstWindow)
-	e.boolean(h.built)
+	e := &wire.Encoder{}
+	e.Uvarint(stateVersion)
+	e.Uvarint(uint64(h.p.NTrees))
+	e.Uvarint(uint64(h.p.Height))
+	e.Uvarint(uint64(h.p.WindowSize))
+	e.Varint(h.p.Seed)
+	e.Uvarint(uint64(h.nFeat))
+	h.rng.Encode(e)
+	e.Uvarint(uint64(h.counter))
+	e.Boolean(h.firstWindow)
+	e.Boolean(h.built)
 	if h.built {
 		for n := range h.feature {
-			e.varint(int64(h.feature[n]))
-			e.f64(h.threshold[n])
+			e.Varint(int64(h.feature[n]))
+			e.F64(h.threshold[n])
 			l, r := h.masses(n)
-			e.uvarint(uint64(l))
-			e.uvarint(uint64(r))
+			e.Uvarint(uint64(l))
+			e.Uvarint(uint64(r))
 		}
 	}
-	return e.b, nil
+	return e.Data(), nil
 }
 
 func decodeHST(data []byte) (ml.Learner, error) {
-	d := &decoder{b: data}
-	if v := d.uvarint(); v != stateVersion && d.err == nil {
+	d := wire.NewDecoder(data)
+	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("HST: unknown state version %d", v)
 	}
 	var p HSTParams
-	p.NTrees = int(d.uvarint())
-	p.Height = int(d.uvarint())
-	p.WindowSize = int(d.uvarint())
-	p.Seed = d.varint()
-	nFeat := int(d.uvarint())
-	if d.err != nil || p.NTrees > 1<<12 || nFeat > 1<<20 {
+	p.NTrees = int(d.Uvarint())
+	p.Height = int(d.Uvarint())
+	p.WindowSize = int(d.Uvarint())
+	p.Seed = d.Varint()
+	nFeat := int(d.Uvarint())
+	if d.Err() != nil || p.NTrees > 1<<12 || nFeat > 1<<20 {
 		return nil, fmt.Errorf("HST: bad state header")
 	}
 	h, err := NewHST(p, nFeat)
 	if err != nil {
 		return nil, fmt.Errorf("HST: %w", err)
 	}
-	h.rng = decodePyRand(d)
-	h.counter = int(d.uvarint())
-	h.firstWindow = d.boolean()
-	h.built = d.boolean()
+	h.rng = pyrand.Decode(d)
+	h.counter = int(d.Uvarint())
+	h.firstWindow = d.Boolean()
+	h.built = d.Boolean()
 	if h.built {
 		total := p.NTrees * h.nodes
-		if total*11 > len(d.b) {
-			return nil, fmt.Errorf("HST: %w", errTruncated)
+		if total*11 > d.Len() {
+			return nil, fmt.Errorf("HST: %w", wire.ErrTruncated)
 		}
 		h.feature = make([]int32, total)
 		h.threshold = make([]float64, total)
@@ -302,21 +305,21 @@ func decodeHST(data []byte) (ml.Learner, error) {
 		h.rmass = make([]uint32, total)
 		h.epoch = make([]uint32, total)
 		for n := 0; n < total; n++ {
-			f := d.varint()
+			f := d.Varint()
 			internal := n%h.nodes < h.nodes/2
 			if (internal && (f < 0 || f >= int64(nFeat))) || (!internal && f != -1) {
 				return nil, fmt.Errorf("HST: bad split feature in state")
 			}
 			h.feature[n] = int32(f)
-			h.threshold[n] = d.f64()
-			h.lmass[n] = uint32(d.uvarint())
-			h.rmass[n] = uint32(d.uvarint())
+			h.threshold[n] = d.F64()
+			h.lmass[n] = uint32(d.Uvarint())
+			h.rmass[n] = uint32(d.Uvarint())
 		}
 	}
 	if h.counter >= p.WindowSize {
 		return nil, fmt.Errorf("HST: bad window counter in state")
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("HST: %w", err)
 	}
 	return h, nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
 )
 
 func registry() *ml.Registry {
@@ -48,9 +49,9 @@ func TestProtocol(t *testing.T) {
 	n := 700
 	xs := make([]ml.Instance, n)
 	ys := make([]float64, n)
-	g := newPyRand(9)
+	g := pyrand.New(9)
 	for i := range xs {
-		v := []float64{g.random(), g.random() * 0.5, g.random()}
+		v := []float64{g.Random(), g.Random() * 0.5, g.Random()}
 		if i%23 == 5 {
 			v[1] = math.NaN()
 		}
