@@ -15,6 +15,9 @@ import (
 	"math"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/internal/classpred"
+	"github.com/spate-ml/spate/core/ml/internal/params"
+	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // Register adds GaussianNB and MultinomialNB to r.
@@ -52,23 +55,23 @@ func (o *classOrder) logPrior(c int) float64 {
 	return math.Log(o.counts[c] / total)
 }
 
-func (o *classOrder) encode(e *encoder) {
-	e.uvarint(uint64(len(o.order)))
+func (o *classOrder) encode(e *wire.Encoder) {
+	e.Uvarint(uint64(len(o.order)))
 	for _, c := range o.order {
-		e.uvarint(uint64(c))
-		e.f64(o.counts[c])
+		e.Uvarint(uint64(c))
+		e.F64(o.counts[c])
 	}
 }
 
-func (o *classOrder) decode(d *decoder, nClasses int) error {
+func (o *classOrder) decode(d *wire.Decoder, nClasses int) error {
 	o.counts = make([]float64, nClasses)
-	n := d.count(9)
-	for i := 0; i < n && d.err == nil; i++ {
-		c := int(d.uvarint())
+	n := d.Count(9)
+	for i := 0; i < n && d.Err() == nil; i++ {
+		c := int(d.Uvarint())
 		if c >= nClasses || o.counts[c] != 0 {
 			return fmt.Errorf("bad class list in state")
 		}
-		v := d.f64()
+		v := d.F64()
 		if !(v > 0) {
 			return fmt.Errorf("bad class count in state")
 		}
@@ -81,7 +84,7 @@ func (o *classOrder) decode(d *decoder, nClasses int) error {
 // finish sets Class and Score; among classes of equal probability the one
 // seen first wins, as River's max over its insertion-ordered dict.
 func (o *classOrder) finish(dst *ml.Prediction) {
-	finishClass(dst)
+	classpred.Finish(dst)
 	if len(o.order) == 0 {
 		return
 	}
@@ -148,9 +151,9 @@ func (g *Gaussian) alloc() {
 	g.ll = make([]float64, 0, g.nClasses)
 }
 
-func newGaussian(params json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
+func newGaussian(raw json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
 	p := GaussianParams{NClasses: spec.NClasses}
-	if err := decodeParams("GaussianNB", params, &p); err != nil {
+	if err := params.Decode("GaussianNB", raw, &p); err != nil {
 		return nil, err
 	}
 	return NewGaussian(p.NClasses, spec.NumNumeric)
@@ -195,7 +198,7 @@ func (g *Gaussian) logPdf(k int, v float64) float64 {
 
 // Predict implements ml.Learner.
 func (g *Gaussian) Predict(x ml.Instance, dst *ml.Prediction) {
-	proba := resizeProba(dst, g.nClasses)
+	proba := classpred.ResetProba(dst, g.nClasses)
 	if len(g.classes.order) > 0 {
 		ll := g.ll[:0]
 		for _, c := range g.classes.order {
@@ -227,26 +230,26 @@ func (g *Gaussian) Clone() ml.Learner {
 
 // MarshalBinary implements ml.Learner.
 func (g *Gaussian) MarshalBinary() ([]byte, error) {
-	e := &encoder{}
-	e.uvarint(stateVersion)
-	e.uvarint(uint64(g.nClasses))
-	e.uvarint(uint64(g.nFeat))
+	e := &wire.Encoder{}
+	e.Uvarint(stateVersion)
+	e.Uvarint(uint64(g.nClasses))
+	e.Uvarint(uint64(g.nFeat))
 	g.classes.encode(e)
 	for k := range g.n {
-		e.f64(g.n[k])
-		e.f64(g.mean[k])
-		e.f64(g.s[k])
+		e.F64(g.n[k])
+		e.F64(g.mean[k])
+		e.F64(g.s[k])
 	}
-	return e.b, nil
+	return e.Data(), nil
 }
 
 func decodeGaussian(data []byte) (ml.Learner, error) {
-	d := &decoder{b: data}
-	if v := d.uvarint(); v != stateVersion && d.err == nil {
+	d := wire.NewDecoder(data)
+	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("GaussianNB: unknown state version %d", v)
 	}
-	nClasses, nFeat := int(d.uvarint()), int(d.uvarint())
-	if d.err != nil || nClasses < 2 || nClasses > 1<<16 || nFeat > 1<<20 || nClasses*nFeat*24 > len(d.b) {
+	nClasses, nFeat := int(d.Uvarint()), int(d.Uvarint())
+	if d.Err() != nil || nClasses < 2 || nClasses > 1<<16 || nFeat > 1<<20 || nClasses*nFeat*24 > d.Len() {
 		return nil, fmt.Errorf("GaussianNB: bad state header")
 	}
 	g := &Gaussian{nClasses: nClasses, nFeat: nFeat}
@@ -255,11 +258,11 @@ func decodeGaussian(data []byte) (ml.Learner, error) {
 		return nil, fmt.Errorf("GaussianNB: %w", err)
 	}
 	for k := range g.n {
-		g.n[k] = d.f64()
-		g.mean[k] = d.f64()
-		g.s[k] = d.f64()
+		g.n[k] = d.F64()
+		g.mean[k] = d.F64()
+		g.s[k] = d.F64()
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("GaussianNB: %w", err)
 	}
 	return g, nil
@@ -305,9 +308,9 @@ func (m *Multinomial) alloc() {
 	m.ll = make([]float64, 0, m.p.NClasses)
 }
 
-func newMultinomial(params json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
+func newMultinomial(raw json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
 	p := MultinomialParams{NClasses: spec.NClasses, Alpha: 1}
-	if err := decodeParams("MultinomialNB", params, &p); err != nil {
+	if err := params.Decode("MultinomialNB", raw, &p); err != nil {
 		return nil, err
 	}
 	return NewMultinomial(p, spec.NumNumeric)
@@ -339,7 +342,7 @@ func (m *Multinomial) Learn(x ml.Instance, y float64) {
 
 // Predict implements ml.Learner.
 func (m *Multinomial) Predict(x ml.Instance, dst *ml.Prediction) {
-	proba := resizeProba(dst, m.p.NClasses)
+	proba := classpred.ResetProba(dst, m.p.NClasses)
 	if len(m.classes.order) > 0 {
 		ll := m.ll[:0]
 		for _, c := range m.classes.order {
@@ -372,34 +375,34 @@ func (m *Multinomial) Clone() ml.Learner {
 
 // MarshalBinary implements ml.Learner.
 func (m *Multinomial) MarshalBinary() ([]byte, error) {
-	e := &encoder{}
-	e.uvarint(stateVersion)
-	e.uvarint(uint64(m.p.NClasses))
-	e.f64(m.p.Alpha)
-	e.uvarint(uint64(m.nFeat))
+	e := &wire.Encoder{}
+	e.Uvarint(stateVersion)
+	e.Uvarint(uint64(m.p.NClasses))
+	e.F64(m.p.Alpha)
+	e.Uvarint(uint64(m.nFeat))
 	m.classes.encode(e)
 	for _, v := range m.fc {
-		e.f64(v)
+		e.F64(v)
 	}
 	for _, v := range m.totals {
-		e.f64(v)
+		e.F64(v)
 	}
 	for _, v := range m.seen {
-		e.boolean(v)
+		e.Boolean(v)
 	}
-	return e.b, nil
+	return e.Data(), nil
 }
 
 func decodeMultinomial(data []byte) (ml.Learner, error) {
-	d := &decoder{b: data}
-	if v := d.uvarint(); v != stateVersion && d.err == nil {
+	d := wire.NewDecoder(data)
+	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("MultinomialNB: unknown state version %d", v)
 	}
 	var p MultinomialParams
-	p.NClasses = int(d.uvarint())
-	p.Alpha = d.f64()
-	nFeat := int(d.uvarint())
-	if d.err != nil || p.NClasses < 2 || p.NClasses > 1<<16 || nFeat > 1<<20 || p.NClasses*nFeat*8 > len(d.b) {
+	p.NClasses = int(d.Uvarint())
+	p.Alpha = d.F64()
+	nFeat := int(d.Uvarint())
+	if d.Err() != nil || p.NClasses < 2 || p.NClasses > 1<<16 || nFeat > 1<<20 || p.NClasses*nFeat*8 > d.Len() {
 		return nil, fmt.Errorf("MultinomialNB: bad state header")
 	}
 	m := &Multinomial{p: p, nFeat: nFeat}
@@ -408,18 +411,18 @@ func decodeMultinomial(data []byte) (ml.Learner, error) {
 		return nil, fmt.Errorf("MultinomialNB: %w", err)
 	}
 	for i := range m.fc {
-		m.fc[i] = d.f64()
+		m.fc[i] = d.F64()
 	}
 	for i := range m.totals {
-		m.totals[i] = d.f64()
+		m.totals[i] = d.F64()
 	}
 	for i := range m.seen {
-		m.seen[i] = d.boolean()
+		m.seen[i] = d.Boolean()
 		if m.seen[i] {
 			m.nTerms++
 		}
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("MultinomialNB: %w", err)
 	}
 	return m, nil
