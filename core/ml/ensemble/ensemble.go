@@ -19,6 +19,10 @@ import (
 
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/drift"
+	"github.com/spate-ml/spate/core/ml/internal/classpred"
+	"github.com/spate-ml/spate/core/ml/internal/params"
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
+	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // Register adds LeveragingBaggingClassifier and AdaBoostClassifier to r.
@@ -76,7 +80,7 @@ func (p LevBagParams) validate() error {
 // highest estimated error is replaced by a fresh copy.
 type LevBag struct {
 	p           LevBagParams
-	rng         *pyRand
+	rng         *pyrand.Rand
 	proto       ml.Learner
 	members     []ml.Learner
 	detectors   []*drift.ADWIN
@@ -89,7 +93,7 @@ func NewLevBag(p LevBagParams, base ml.Learner) (*LevBag, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	l := &LevBag{p: p, rng: newPyRand(p.Seed), proto: base.Clone()}
+	l := &LevBag{p: p, rng: pyrand.New(p.Seed), proto: base.Clone()}
 	for i := 0; i < p.NModels; i++ {
 		l.members = append(l.members, base.Clone())
 		d, err := drift.NewADWIN(p.ADWINDelta)
@@ -101,10 +105,10 @@ func NewLevBag(p LevBagParams, base ml.Learner) (*LevBag, error) {
 	return l, nil
 }
 
-func newLevBag(params json.RawMessage, spec ml.Spec, children []ml.Learner) (ml.Learner, error) {
+func newLevBag(raw json.RawMessage, spec ml.Spec, children []ml.Learner) (ml.Learner, error) {
 	p := DefaultLevBagParams()
 	p.NClasses = spec.NClasses
-	if err := decodeParams("LeveragingBaggingClassifier", params, &p); err != nil {
+	if err := params.Decode("LeveragingBaggingClassifier", raw, &p); err != nil {
 		return nil, err
 	}
 	if len(children) != 1 {
@@ -140,24 +144,24 @@ func (l *LevBag) weight(i int, x ml.Instance, y int) int {
 		if predictClass(l.members[i], x, &l.pred) != y {
 			return 1
 		}
-		if e != 1 && l.rng.random() < e/(1-e) {
+		if e != 1 && l.rng.Random() < e/(1-e) {
 			return 1
 		}
 		return 0
 	case "half":
-		if l.rng.randint(0, 1) == 0 {
+		if l.rng.Randint(0, 1) == 0 {
 			return 1
 		}
 		return 0
 	case "wt":
-		return 1 + l.rng.poisson(1)
+		return 1 + l.rng.Poisson(1)
 	case "subag":
-		if l.rng.poisson(1) > 0 {
+		if l.rng.Poisson(1) > 0 {
 			return 1
 		}
 		return 0
 	}
-	return l.rng.poisson(l.p.W)
+	return l.rng.Poisson(l.p.W)
 }
 
 // Learn implements ml.Learner. Labels outside 0..n_classes-1 are ignored.
@@ -200,7 +204,7 @@ func (l *LevBag) Learn(x ml.Instance, y float64) {
 // Predict implements ml.Learner: the members' probabilities summed and
 // normalised.
 func (l *LevBag) Predict(x ml.Instance, dst *ml.Prediction) {
-	proba := resizeProba(dst, l.p.NClasses)
+	proba := classpred.ResetProba(dst, l.p.NClasses)
 	for _, m := range l.members {
 		m.Predict(x, &l.pred)
 		for c, v := range l.pred.Proba {
@@ -210,7 +214,7 @@ func (l *LevBag) Predict(x ml.Instance, dst *ml.Prediction) {
 		}
 	}
 	normalize(proba)
-	finishClass(dst)
+	classpred.Finish(dst)
 }
 
 func normalize(p []float64) {
@@ -239,16 +243,16 @@ func (l *LevBag) Clone() ml.Learner {
 
 // MarshalBinary implements ml.Learner.
 func (l *LevBag) MarshalBinary() ([]byte, error) {
-	e := &encoder{}
-	e.uvarint(stateVersion)
-	e.uvarint(uint64(l.p.NClasses))
-	e.uvarint(uint64(l.p.NModels))
-	e.f64(l.p.W)
-	e.str(l.p.BaggingMethod)
-	e.varint(l.p.Seed)
-	e.f64(l.p.ADWINDelta)
-	e.uvarint(uint64(l.nDetections))
-	l.rng.encode(e)
+	e := &wire.Encoder{}
+	e.Uvarint(stateVersion)
+	e.Uvarint(uint64(l.p.NClasses))
+	e.Uvarint(uint64(l.p.NModels))
+	e.F64(l.p.W)
+	e.Str(l.p.BaggingMethod)
+	e.Varint(l.p.Seed)
+	e.F64(l.p.ADWINDelta)
+	e.Uvarint(uint64(l.nDetections))
+	l.rng.Encode(e)
 	if err := encodeLearner(e, l.proto); err != nil {
 		return nil, err
 	}
@@ -260,47 +264,47 @@ func (l *LevBag) MarshalBinary() ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("LeveragingBaggingClassifier: %w", err)
 		}
-		e.bytes(b)
+		e.Bytes(b)
 	}
-	return e.b, nil
+	return e.Data(), nil
 }
 
-func encodeLearner(e *encoder, m ml.Learner) error {
+func encodeLearner(e *wire.Encoder, m ml.Learner) error {
 	b, err := ml.Marshal(m)
 	if err != nil {
 		return err
 	}
-	e.bytes(b)
+	e.Bytes(b)
 	return nil
 }
 
-func decodeLearner(r *ml.Registry, d *decoder) (ml.Learner, error) {
-	b := d.bytes()
-	if d.err != nil {
-		return nil, d.err
+func decodeLearner(r *ml.Registry, d *wire.Decoder) (ml.Learner, error) {
+	b := d.Bytes()
+	if d.Err() != nil {
+		return nil, d.Err()
 	}
 	return r.Unmarshal(b)
 }
 
 func decodeLevBag(r *ml.Registry, data []byte) (ml.Learner, error) {
-	d := &decoder{b: data}
-	if v := d.uvarint(); v != stateVersion && d.err == nil {
+	d := wire.NewDecoder(data)
+	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("LeveragingBaggingClassifier: unknown state version %d", v)
 	}
 	var p LevBagParams
-	p.NClasses = int(d.uvarint())
-	p.NModels = int(d.uvarint())
-	p.W = d.f64()
-	p.BaggingMethod = d.str()
-	p.Seed = d.varint()
-	p.ADWINDelta = d.f64()
-	if d.err != nil {
-		return nil, fmt.Errorf("LeveragingBaggingClassifier: %w", d.err)
+	p.NClasses = int(d.Uvarint())
+	p.NModels = int(d.Uvarint())
+	p.W = d.F64()
+	p.BaggingMethod = d.Str()
+	p.Seed = d.Varint()
+	p.ADWINDelta = d.F64()
+	if d.Err() != nil {
+		return nil, fmt.Errorf("LeveragingBaggingClassifier: %w", d.Err())
 	}
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	l := &LevBag{p: p, nDetections: int(d.uvarint()), rng: decodePyRand(d)}
+	l := &LevBag{p: p, nDetections: int(d.Uvarint()), rng: pyrand.Decode(d)}
 	var err error
 	if l.proto, err = decodeLearner(r, d); err != nil {
 		return nil, fmt.Errorf("LeveragingBaggingClassifier base model: %w", err)
@@ -310,14 +314,14 @@ func decodeLevBag(r *ml.Registry, data []byte) (ml.Learner, error) {
 		if err != nil {
 			return nil, fmt.Errorf("LeveragingBaggingClassifier member %d: %w", i, err)
 		}
-		det, err := drift.UnmarshalADWIN(d.bytes())
+		det, err := drift.UnmarshalADWIN(d.Bytes())
 		if err != nil {
 			return nil, fmt.Errorf("LeveragingBaggingClassifier detector %d: %w", i, err)
 		}
 		l.members = append(l.members, m)
 		l.detectors = append(l.detectors, det)
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("LeveragingBaggingClassifier: %w", err)
 	}
 	return l, nil
@@ -339,7 +343,7 @@ func DefaultAdaBoostParams() AdaBoostParams { return AdaBoostParams{NModels: 10}
 // members vote with weight log((1-ε)/ε) of their weighted error ε.
 type AdaBoost struct {
 	p              AdaBoostParams
-	rng            *pyRand
+	rng            *pyrand.Rand
 	members        []ml.Learner
 	correct, wrong []float64
 	pred           ml.Prediction
@@ -353,17 +357,17 @@ func NewAdaBoost(p AdaBoostParams, base ml.Learner) (*AdaBoost, error) {
 	case p.NModels < 1 || p.NModels > 1<<12:
 		return nil, fmt.Errorf("AdaBoostClassifier: n_models must be in [1, 4096], got %d", p.NModels)
 	}
-	a := &AdaBoost{p: p, rng: newPyRand(p.Seed), correct: make([]float64, p.NModels), wrong: make([]float64, p.NModels)}
+	a := &AdaBoost{p: p, rng: pyrand.New(p.Seed), correct: make([]float64, p.NModels), wrong: make([]float64, p.NModels)}
 	for i := 0; i < p.NModels; i++ {
 		a.members = append(a.members, base.Clone())
 	}
 	return a, nil
 }
 
-func newAdaBoost(params json.RawMessage, spec ml.Spec, children []ml.Learner) (ml.Learner, error) {
+func newAdaBoost(raw json.RawMessage, spec ml.Spec, children []ml.Learner) (ml.Learner, error) {
 	p := DefaultAdaBoostParams()
 	p.NClasses = spec.NClasses
-	if err := decodeParams("AdaBoostClassifier", params, &p); err != nil {
+	if err := params.Decode("AdaBoostClassifier", raw, &p); err != nil {
 		return nil, err
 	}
 	if len(children) != 1 {
@@ -383,7 +387,7 @@ func (a *AdaBoost) Learn(x ml.Instance, y float64) {
 	}
 	lambda := 1.0
 	for i, m := range a.members {
-		for k := a.rng.poisson(lambda); k > 0; k-- {
+		for k := a.rng.Poisson(lambda); k > 0; k-- {
 			m.Learn(x, y)
 		}
 		if predictClass(m, x, &a.pred) == cls {
@@ -398,7 +402,7 @@ func (a *AdaBoost) Learn(x ml.Instance, y float64) {
 
 // Predict implements ml.Learner.
 func (a *AdaBoost) Predict(x ml.Instance, dst *ml.Prediction) {
-	proba := resizeProba(dst, a.p.NClasses)
+	proba := classpred.ResetProba(dst, a.p.NClasses)
 	for i, m := range a.members {
 		eps := a.wrong[i] + 1e-16
 		eps /= (a.correct[i] + a.wrong[i]) + 1e-16
@@ -418,7 +422,7 @@ func (a *AdaBoost) Predict(x ml.Instance, dst *ml.Prediction) {
 		}
 	}
 	normalize(proba)
-	finishClass(dst)
+	classpred.Finish(dst)
 }
 
 // Clone implements ml.Learner.
@@ -434,45 +438,45 @@ func (a *AdaBoost) Clone() ml.Learner {
 
 // MarshalBinary implements ml.Learner.
 func (a *AdaBoost) MarshalBinary() ([]byte, error) {
-	e := &encoder{}
-	e.uvarint(stateVersion)
-	e.uvarint(uint64(a.p.NClasses))
-	e.uvarint(uint64(a.p.NModels))
-	e.varint(a.p.Seed)
-	a.rng.encode(e)
+	e := &wire.Encoder{}
+	e.Uvarint(stateVersion)
+	e.Uvarint(uint64(a.p.NClasses))
+	e.Uvarint(uint64(a.p.NModels))
+	e.Varint(a.p.Seed)
+	a.rng.Encode(e)
 	for i, m := range a.members {
-		e.f64(a.correct[i])
-		e.f64(a.wrong[i])
+		e.F64(a.correct[i])
+		e.F64(a.wrong[i])
 		if err := encodeLearner(e, m); err != nil {
 			return nil, err
 		}
 	}
-	return e.b, nil
+	return e.Data(), nil
 }
 
 func decodeAdaBoost(r *ml.Registry, data []byte) (ml.Learner, error) {
-	d := &decoder{b: data}
-	if v := d.uvarint(); v != stateVersion && d.err == nil {
+	d := wire.NewDecoder(data)
+	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("AdaBoostClassifier: unknown state version %d", v)
 	}
 	var p AdaBoostParams
-	p.NClasses = int(d.uvarint())
-	p.NModels = int(d.uvarint())
-	p.Seed = d.varint()
-	if d.err != nil || p.NClasses < 2 || p.NModels < 1 || p.NModels > 1<<12 {
+	p.NClasses = int(d.Uvarint())
+	p.NModels = int(d.Uvarint())
+	p.Seed = d.Varint()
+	if d.Err() != nil || p.NClasses < 2 || p.NModels < 1 || p.NModels > 1<<12 {
 		return nil, fmt.Errorf("AdaBoostClassifier: bad state header")
 	}
-	a := &AdaBoost{p: p, rng: decodePyRand(d)}
+	a := &AdaBoost{p: p, rng: pyrand.Decode(d)}
 	for i := 0; i < p.NModels; i++ {
-		a.correct = append(a.correct, d.f64())
-		a.wrong = append(a.wrong, d.f64())
+		a.correct = append(a.correct, d.F64())
+		a.wrong = append(a.wrong, d.F64())
 		m, err := decodeLearner(r, d)
 		if err != nil {
 			return nil, fmt.Errorf("AdaBoostClassifier member %d: %w", i, err)
 		}
 		a.members = append(a.members, m)
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("AdaBoostClassifier: %w", err)
 	}
 	return a, nil

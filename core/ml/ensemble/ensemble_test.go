@@ -9,6 +9,7 @@ import (
 
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/bayes"
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
 	"github.com/spate-ml/spate/core/ml/tree"
 )
 
@@ -111,9 +112,9 @@ func TestProtocol(t *testing.T) {
 	n := 500
 	xs := make([]ml.Instance, n)
 	ys := make([]float64, n)
-	g := newPyRand(4)
+	g := pyrand.New(4)
 	for i := range xs {
-		v := []float64{g.random(), g.random(), g.random()}
+		v := []float64{g.Random(), g.Random(), g.Random()}
 		xs[i] = ml.Instance{Numeric: v}
 		if v[0]+v[1] > 1 || (i > 250 && v[2] > 0.5) {
 			ys[i] = 1
