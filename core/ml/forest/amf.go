@@ -16,6 +16,10 @@ import (
 	"fmt"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/internal/classpred"
+	"github.com/spate-ml/spate/core/ml/internal/params"
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
+	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // Register adds AMFClassifier and AMFRegressor to r.
@@ -59,7 +63,7 @@ func DefaultRegressorParams() RegressorParams {
 type Classifier struct {
 	p        ClassifierParams
 	nFeat    int
-	rng      *pyRand
+	rng      *pyrand.Rand
 	trees    []*mondrianTree
 	classIdx []int // class -> index of first appearance, -1 if unseen
 	idxClass []int // index -> class
@@ -81,7 +85,7 @@ func NewClassifier(p ClassifierParams, nFeat int) (*Classifier, error) {
 	case nFeat < 1:
 		return nil, fmt.Errorf("AMFClassifier: needs at least one numeric input")
 	}
-	c := &Classifier{p: p, nFeat: nFeat, rng: newPyRand(p.Seed)}
+	c := &Classifier{p: p, nFeat: nFeat, rng: pyrand.New(p.Seed)}
 	c.init()
 	return c, nil
 }
@@ -95,10 +99,10 @@ func (c *Classifier) init() {
 	c.acc = make([]float64, c.p.NClasses)
 }
 
-func newClassifier(params json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
+func newClassifier(raw json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
 	p := DefaultClassifierParams()
 	p.NClasses = spec.NClasses
-	if err := decodeParams("AMFClassifier", params, &p); err != nil {
+	if err := params.Decode("AMFClassifier", raw, &p); err != nil {
 		return nil, err
 	}
 	return NewClassifier(p, spec.NumNumeric)
@@ -120,7 +124,7 @@ func (c *Classifier) Learn(x ml.Instance, y float64) {
 	if c.trees == nil {
 		c.trees = make([]*mondrianTree, c.p.NEstimators)
 		for i := range c.trees {
-			seed := c.rng.randint(0, 9999999)
+			seed := c.rng.Randint(0, 9999999)
 			c.trees[i] = newMondrianTree(true, c.nFeat, c.p.NClasses, c.p.Step, c.p.UseAggregation, c.p.Dirichlet, c.p.SplitPure, seed)
 		}
 	}
@@ -133,9 +137,9 @@ func (c *Classifier) Learn(x ml.Instance, y float64) {
 // Predict implements ml.Learner: the average of the trees' aggregated class
 // probabilities (all zero before the first Learn).
 func (c *Classifier) Predict(x ml.Instance, dst *ml.Prediction) {
-	proba := resizeProba(dst, c.p.NClasses)
+	proba := classpred.ResetProba(dst, c.p.NClasses)
 	if c.trees == nil {
-		finishClass(dst)
+		classpred.Finish(dst)
 		return
 	}
 	nSeen := len(c.idxClass)
@@ -148,7 +152,7 @@ func (c *Classifier) Predict(x ml.Instance, dst *ml.Prediction) {
 	for i, v := range acc {
 		proba[c.idxClass[i]] = v
 	}
-	finishClass(dst)
+	classpred.Finish(dst)
 }
 
 // Clone implements ml.Learner.
@@ -173,58 +177,58 @@ const stateVersion = 1
 
 // MarshalBinary implements ml.Learner.
 func (c *Classifier) MarshalBinary() ([]byte, error) {
-	e := &encoder{}
-	e.uvarint(stateVersion)
-	e.uvarint(uint64(c.p.NClasses))
-	e.uvarint(uint64(c.p.NEstimators))
-	e.f64(c.p.Step)
-	e.boolean(c.p.UseAggregation)
-	e.f64(c.p.Dirichlet)
-	e.boolean(c.p.SplitPure)
-	e.varint(c.p.Seed)
-	e.uvarint(uint64(c.nFeat))
-	c.rng.encode(e)
-	e.uvarint(uint64(len(c.idxClass)))
+	e := &wire.Encoder{}
+	e.Uvarint(stateVersion)
+	e.Uvarint(uint64(c.p.NClasses))
+	e.Uvarint(uint64(c.p.NEstimators))
+	e.F64(c.p.Step)
+	e.Boolean(c.p.UseAggregation)
+	e.F64(c.p.Dirichlet)
+	e.Boolean(c.p.SplitPure)
+	e.Varint(c.p.Seed)
+	e.Uvarint(uint64(c.nFeat))
+	c.rng.Encode(e)
+	e.Uvarint(uint64(len(c.idxClass)))
 	for _, v := range c.idxClass {
-		e.uvarint(uint64(v))
+		e.Uvarint(uint64(v))
 	}
-	e.boolean(c.trees != nil)
+	e.Boolean(c.trees != nil)
 	for _, t := range c.trees {
 		t.encode(e)
 	}
-	return e.b, nil
+	return e.Data(), nil
 }
 
 func decodeClassifier(data []byte) (ml.Learner, error) {
-	d := &decoder{b: data}
-	if v := d.uvarint(); v != stateVersion && d.err == nil {
+	d := wire.NewDecoder(data)
+	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("AMFClassifier: unknown state version %d", v)
 	}
 	var p ClassifierParams
-	p.NClasses = int(d.uvarint())
-	p.NEstimators = int(d.uvarint())
-	p.Step = d.f64()
-	p.UseAggregation = d.boolean()
-	p.Dirichlet = d.f64()
-	p.SplitPure = d.boolean()
-	p.Seed = d.varint()
-	nFeat := int(d.uvarint())
-	if d.err != nil || p.NClasses < 2 || p.NClasses > 1<<20 || p.NEstimators < 1 || p.NEstimators > 1<<16 || nFeat < 1 || nFeat > 1<<20 {
+	p.NClasses = int(d.Uvarint())
+	p.NEstimators = int(d.Uvarint())
+	p.Step = d.F64()
+	p.UseAggregation = d.Boolean()
+	p.Dirichlet = d.F64()
+	p.SplitPure = d.Boolean()
+	p.Seed = d.Varint()
+	nFeat := int(d.Uvarint())
+	if d.Err() != nil || p.NClasses < 2 || p.NClasses > 1<<20 || p.NEstimators < 1 || p.NEstimators > 1<<16 || nFeat < 1 || nFeat > 1<<20 {
 		return nil, fmt.Errorf("AMFClassifier: bad state header")
 	}
 	c := &Classifier{p: p, nFeat: nFeat}
 	c.init()
-	c.rng = decodePyRand(d)
-	nSeen := d.count(1)
-	for i := 0; i < nSeen && d.err == nil; i++ {
-		cls := int(d.uvarint())
+	c.rng = pyrand.Decode(d)
+	nSeen := d.Count(1)
+	for i := 0; i < nSeen && d.Err() == nil; i++ {
+		cls := int(d.Uvarint())
 		if cls >= p.NClasses || c.classIdx[cls] >= 0 {
 			return nil, fmt.Errorf("AMFClassifier: bad class list in state")
 		}
 		c.classIdx[cls] = i
 		c.idxClass = append(c.idxClass, cls)
 	}
-	if d.boolean() {
+	if d.Boolean() {
 		c.trees = make([]*mondrianTree, p.NEstimators)
 		for i := range c.trees {
 			t := &mondrianTree{classifier: true, nFeat: nFeat, nClasses: p.NClasses, step: p.Step,
@@ -233,7 +237,7 @@ func decodeClassifier(data []byte) (ml.Learner, error) {
 			c.trees[i] = t
 		}
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("AMFClassifier: %w", err)
 	}
 	return c, nil
@@ -243,7 +247,7 @@ func decodeClassifier(data []byte) (ml.Learner, error) {
 type Regressor struct {
 	p     RegressorParams
 	nFeat int
-	rng   *pyRand
+	rng   *pyrand.Rand
 	trees []*mondrianTree
 }
 
@@ -257,12 +261,12 @@ func NewRegressor(p RegressorParams, nFeat int) (*Regressor, error) {
 	case nFeat < 1:
 		return nil, fmt.Errorf("AMFRegressor: needs at least one numeric input")
 	}
-	return &Regressor{p: p, nFeat: nFeat, rng: newPyRand(p.Seed)}, nil
+	return &Regressor{p: p, nFeat: nFeat, rng: pyrand.New(p.Seed)}, nil
 }
 
-func newRegressor(params json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
+func newRegressor(raw json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
 	p := DefaultRegressorParams()
-	if err := decodeParams("AMFRegressor", params, &p); err != nil {
+	if err := params.Decode("AMFRegressor", raw, &p); err != nil {
 		return nil, err
 	}
 	return NewRegressor(p, spec.NumNumeric)
@@ -279,7 +283,7 @@ func (r *Regressor) Learn(x ml.Instance, y float64) {
 	if r.trees == nil {
 		r.trees = make([]*mondrianTree, r.p.NEstimators)
 		for i := range r.trees {
-			seed := r.rng.randint(0, 9999999)
+			seed := r.rng.Randint(0, 9999999)
 			r.trees[i] = newMondrianTree(false, r.nFeat, 0, r.p.Step, r.p.UseAggregation, 0, false, seed)
 		}
 	}
@@ -320,40 +324,40 @@ func (r *Regressor) Clone() ml.Learner {
 
 // MarshalBinary implements ml.Learner.
 func (r *Regressor) MarshalBinary() ([]byte, error) {
-	e := &encoder{}
-	e.uvarint(stateVersion)
-	e.uvarint(uint64(r.p.NEstimators))
-	e.f64(r.p.Step)
-	e.boolean(r.p.UseAggregation)
-	e.f64(r.p.Dirichlet)
-	e.varint(r.p.Seed)
-	e.uvarint(uint64(r.nFeat))
-	r.rng.encode(e)
-	e.boolean(r.trees != nil)
+	e := &wire.Encoder{}
+	e.Uvarint(stateVersion)
+	e.Uvarint(uint64(r.p.NEstimators))
+	e.F64(r.p.Step)
+	e.Boolean(r.p.UseAggregation)
+	e.F64(r.p.Dirichlet)
+	e.Varint(r.p.Seed)
+	e.Uvarint(uint64(r.nFeat))
+	r.rng.Encode(e)
+	e.Boolean(r.trees != nil)
 	for _, t := range r.trees {
 		t.encode(e)
 	}
-	return e.b, nil
+	return e.Data(), nil
 }
 
 func decodeRegressor(data []byte) (ml.Learner, error) {
-	d := &decoder{b: data}
-	if v := d.uvarint(); v != stateVersion && d.err == nil {
+	d := wire.NewDecoder(data)
+	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("AMFRegressor: unknown state version %d", v)
 	}
 	var p RegressorParams
-	p.NEstimators = int(d.uvarint())
-	p.Step = d.f64()
-	p.UseAggregation = d.boolean()
-	p.Dirichlet = d.f64()
-	p.Seed = d.varint()
-	nFeat := int(d.uvarint())
-	if d.err != nil || p.NEstimators < 1 || p.NEstimators > 1<<16 || nFeat < 1 || nFeat > 1<<20 {
+	p.NEstimators = int(d.Uvarint())
+	p.Step = d.F64()
+	p.UseAggregation = d.Boolean()
+	p.Dirichlet = d.F64()
+	p.Seed = d.Varint()
+	nFeat := int(d.Uvarint())
+	if d.Err() != nil || p.NEstimators < 1 || p.NEstimators > 1<<16 || nFeat < 1 || nFeat > 1<<20 {
 		return nil, fmt.Errorf("AMFRegressor: bad state header")
 	}
 	r := &Regressor{p: p, nFeat: nFeat}
-	r.rng = decodePyRand(d)
-	if d.boolean() {
+	r.rng = pyrand.Decode(d)
+	if d.Boolean() {
 		r.trees = make([]*mondrianTree, p.NEstimators)
 		for i := range r.trees {
 			t := &mondrianTree{nFeat: nFeat, step: p.Step, useAggregation: p.UseAggregation}
@@ -361,7 +365,7 @@ func decodeRegressor(data []byte) (ml.Learner, error) {
 			r.trees[i] = t
 		}
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("AMFRegressor: %w", err)
 	}
 	return r, nil

@@ -4,9 +4,10 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
 )
 
-func newBenchRand(seed int64) *pyRand { return newPyRand(seed) }
+func newBenchRand(seed int64) *pyrand.Rand { return pyrand.New(seed) }
 
 // benchPrequential times prequential passes (predict, then learn) of fresh
 // learners over the stream and reports samples per second.

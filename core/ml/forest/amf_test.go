@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
 )
 
 func registry() *ml.Registry {
@@ -108,14 +109,14 @@ func TestAMFRegressorMatchesRiver(t *testing.T) {
 // synthStream is a small deterministic stream with a missing value now and
 // then, for protocol checks.
 func synthStream(n, nFeat int) ([]ml.Instance, []float64) {
-	g := newPyRand(5)
+	g := pyrand.New(5)
 	xs := make([]ml.Instance, n)
 	ys := make([]float64, n)
 	for i := range xs {
 		v := make([]float64, nFeat)
 		s := 0.0
 		for j := range v {
-			v[j] = g.random()
+			v[j] = g.Random()
 			s += v[j]
 		}
 		if i%17 == 3 {
@@ -181,25 +182,5 @@ func TestPredictBeforeLearning(t *testing.T) {
 	c.Predict(ml.Instance{Numeric: []float64{0.1, 0.2}}, &p)
 	if len(p.Proba) != 2 || p.Proba[0] != 0 || p.Proba[1] != 0 || p.Score != 0 {
 		t.Fatalf("prediction before learning = %+v, want zeros", p)
-	}
-}
-
-func TestPyRandMatchesCPython(t *testing.T) {
-	// Values printed by CPython 3.11's random module.
-	r := newPyRand(42)
-	if v := r.random(); v != 0.6394267984578837 {
-		t.Fatalf("Random(42).random() = %v", v)
-	}
-	if v := r.randint(0, 9999999); v != 419610 {
-		t.Fatalf("randint = %v", v)
-	}
-	if v := r.uniform(1, 3); v != 2.4831009995196656 {
-		t.Fatalf("uniform = %v", v)
-	}
-	if v := newPyRand(0).random(); v != 0.8444218515250481 {
-		t.Fatalf("Random(0).random() = %v", v)
-	}
-	if v := newPyRand(1<<40 + 5).random(); v != 0.5043802970418443 {
-		t.Fatalf("Random(2**40+5).random() = %v", v)
 	}
 }

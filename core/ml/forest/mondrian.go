@@ -2,6 +2,9 @@ package forest
 
 import (
 	"math"
+
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
+	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // mnode holds a node's links and scalar statistics in one cache line.
@@ -33,7 +36,7 @@ type mondrianTree struct {
 
 	iteration int64
 	root      int32
-	rng       *pyRand
+	rng       *pyrand.Rand
 
 	nodes  []mnode
 	counts []float64 // classifiers: nClasses per node, by class index of first appearance
@@ -46,7 +49,7 @@ func newMondrianTree(classifier bool, nFeat, nClasses int, step float64, useAgg 
 	t := &mondrianTree{
 		classifier: classifier, nFeat: nFeat, nClasses: nClasses,
 		step: step, useAggregation: useAgg, dirichlet: dirichlet, splitPure: splitPure,
-		rng: newPyRand(seed),
+		rng: pyrand.New(seed),
 	}
 	t.root = t.newNode(-1, 0)
 	return t
@@ -175,7 +178,7 @@ func (t *mondrianTree) pickFeature(i int32, x []float64) int {
 		t.ext = append(t.ext, acc)
 		feats = append(feats, f)
 	}
-	return feats[t.rng.choiceCum(t.ext)]
+	return feats[t.rng.ChoiceCum(t.ext)]
 }
 
 // split applies River's MondrianTree._split to node i in place: the node
@@ -254,7 +257,7 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) in
 		}
 		if check {
 			if sum := t.extensionSum(cur, x); sum > 0 {
-				r := t.rng.random()
+				r := t.rng.Random()
 				cand := t.nodes[cur].time + (-math.Log(1-r))/sum
 				if t.isLeaf(cur) || cand < t.nodes[t.nodes[cur].left].time {
 					splitTime = cand
@@ -269,9 +272,9 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) in
 			isRight := xf > hi
 			var thr float64
 			if isRight {
-				thr = t.rng.uniform(hi, xf)
+				thr = t.rng.Uniform(hi, xf)
 			} else {
-				thr = t.rng.uniform(xf, lo)
+				thr = t.rng.Uniform(xf, lo)
 			}
 			t.split(cur, splitTime, thr, f, isRight)
 			t.updateDownwards(cur, x, yi, y, nSeen, true)
@@ -389,67 +392,67 @@ func (t *mondrianTree) clone() *mondrianTree {
 	return &c
 }
 
-func (t *mondrianTree) encode(e *encoder) {
-	e.varint(t.iteration)
-	e.varint(int64(t.root))
-	t.rng.encode(e)
-	e.uvarint(uint64(len(t.nodes)))
+func (t *mondrianTree) encode(e *wire.Encoder) {
+	e.Varint(t.iteration)
+	e.Varint(int64(t.root))
+	t.rng.Encode(e)
+	e.Uvarint(uint64(len(t.nodes)))
 	for i := range t.nodes {
 		n := &t.nodes[i]
-		e.varint(int64(n.parent))
-		e.varint(int64(n.left))
-		e.varint(int64(n.right))
-		e.varint(int64(n.feature))
-		e.f64(n.threshold)
-		e.f64(n.time)
-		e.f64(n.weight)
-		e.f64(n.logWeight)
-		e.varint(n.nSamples)
+		e.Varint(int64(n.parent))
+		e.Varint(int64(n.left))
+		e.Varint(int64(n.right))
+		e.Varint(int64(n.feature))
+		e.F64(n.threshold)
+		e.F64(n.time)
+		e.F64(n.weight)
+		e.F64(n.logWeight)
+		e.Varint(n.nSamples)
 	}
 	if t.classifier {
 		for _, v := range t.counts {
-			e.f64(v)
+			e.F64(v)
 		}
 	} else {
 		for i := range t.nodes {
-			e.f64(t.nodes[i].mean)
+			e.F64(t.nodes[i].mean)
 		}
 	}
 	for side := 0; side < 2; side++ {
 		for k := side; k < len(t.ranges); k += 2 {
-			e.f64(t.ranges[k])
+			e.F64(t.ranges[k])
 		}
 	}
 }
 
 // decodeInto restores the state written by encode into t, whose shape
 // fields (classifier, nFeat, nClasses and the hyper-parameters) are set.
-func (t *mondrianTree) decodeInto(d *decoder) {
-	t.iteration = d.varint()
-	t.root = int32(d.varint())
-	t.rng = decodePyRand(d)
-	n := d.count(8 * 5)
+func (t *mondrianTree) decodeInto(d *wire.Decoder) {
+	t.iteration = d.Varint()
+	t.root = int32(d.Varint())
+	t.rng = pyrand.Decode(d)
+	n := d.Count(8 * 5)
 	t.nodes = make([]mnode, n)
 	for i := range t.nodes {
 		nd := &t.nodes[i]
-		nd.parent = int32(d.varint())
-		nd.left = int32(d.varint())
-		nd.right = int32(d.varint())
-		nd.feature = int32(d.varint())
-		nd.threshold = d.f64()
-		nd.time = d.f64()
-		nd.weight = d.f64()
-		nd.logWeight = d.f64()
-		nd.nSamples = d.varint()
+		nd.parent = int32(d.Varint())
+		nd.left = int32(d.Varint())
+		nd.right = int32(d.Varint())
+		nd.feature = int32(d.Varint())
+		nd.threshold = d.F64()
+		nd.time = d.F64()
+		nd.weight = d.F64()
+		nd.logWeight = d.F64()
+		nd.nSamples = d.Varint()
 	}
 	readN := func(m int) []float64 {
-		if d.err != nil || m < 0 || m > len(d.b)/8 {
-			d.fail()
+		if d.Err() != nil || m < 0 || m > d.Len()/8 {
+			d.Fail()
 			return nil
 		}
 		out := make([]float64, m)
 		for i := range out {
-			out[i] = d.f64()
+			out[i] = d.F64()
 		}
 		return out
 	}
@@ -462,7 +465,7 @@ func (t *mondrianTree) decodeInto(d *decoder) {
 	}
 	mins := readN(n * t.nFeat)
 	maxs := readN(n * t.nFeat)
-	if d.err != nil {
+	if d.Err() != nil {
 		return
 	}
 	t.ranges = make([]float64, 2*n*t.nFeat)
@@ -472,13 +475,13 @@ func (t *mondrianTree) decodeInto(d *decoder) {
 	// Structural sanity: every link points inside the arrays.
 	bad := func(v int32, allowNeg bool) bool { return v >= int32(n) || (v < 0 && !(allowNeg && v == -1)) }
 	if bad(t.root, false) {
-		d.err = errTruncated
+		d.SetErr(wire.ErrTruncated)
 		return
 	}
 	for i := range t.nodes {
 		nd := &t.nodes[i]
 		if bad(nd.parent, true) || bad(nd.left, true) || bad(nd.right, true) || (nd.left >= 0 && (nd.right < 0 || nd.feature < 0 || int(nd.feature) >= t.nFeat)) {
-			d.err = errTruncated
+			d.SetErr(wire.ErrTruncated)
 			return
 		}
 	}
