@@ -29,13 +29,13 @@ func benchStream(n int) (xs []ml.Instance, cls, reg []float64) {
 	for i := range xs {
 		v := make([]float64, 10)
 		for j := range v {
-			v[j] = g.random()
+			v[j] = g.Random()
 		}
 		xs[i] = ml.Instance{Numeric: v}
-		if v[0]+v[1]+0.5*v[2]+0.3*g.random() > 1.4 {
+		if v[0]+v[1]+0.5*v[2]+0.3*g.Random() > 1.4 {
 			cls[i] = 1
 		}
-		reg[i] = 3*v[0] - 2*v[1] + v[2]*v[3] + 0.1*g.random()
+		reg[i] = 3*v[0] - 2*v[1] + v[2]*v[3] + 0.1*g.Random()
 	}
 	return xs, cls, reg
 }

@@ -1,3 +1,5 @@
 package linear
 
-func newBenchRand(seed int64) *pyRand { return newPyRand(seed) }
+import "github.com/spate-ml/spate/core/ml/internal/pyrand"
+
+func newBenchRand(seed int64) *pyrand.Rand { return pyrand.New(seed) }

@@ -17,6 +17,9 @@ import (
 	"math"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/internal/classpred"
+	"github.com/spate-ml/spate/core/ml/internal/params"
+	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // Register adds LogisticRegression to r.
@@ -74,12 +77,12 @@ func (m *LogReg) alloc() {
 	m.scaled = make([]float64, m.nFeat)
 }
 
-func newLogReg(params json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
+func newLogReg(raw json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
 	p := DefaultLogRegParams()
 	if spec.NClasses != 0 {
 		p.NClasses = spec.NClasses
 	}
-	if err := decodeParams("LogisticRegression", params, &p); err != nil {
+	if err := params.Decode("LogisticRegression", raw, &p); err != nil {
 		return nil, err
 	}
 	return NewLogReg(p, spec.NumNumeric)
@@ -156,7 +159,7 @@ func (m *LogReg) Learn(x ml.Instance, y float64) {
 
 // Predict implements ml.Learner.
 func (m *LogReg) Predict(x ml.Instance, dst *ml.Prediction) {
-	proba := resizeProba(dst, 2)
+	proba := classpred.ResetProba(dst, 2)
 	r := m.raw(m.scale(x.Numeric))
 	var p float64
 	switch {
@@ -168,7 +171,7 @@ func (m *LogReg) Predict(x ml.Instance, dst *ml.Prediction) {
 		p = 1 / (1 + math.Exp(-r))
 	}
 	proba[0], proba[1] = 1-p, p
-	finishClass(dst)
+	classpred.Finish(dst)
 }
 
 // Clone implements ml.Learner.
@@ -186,41 +189,41 @@ const stateVersion = 1
 
 // MarshalBinary implements ml.Learner.
 func (m *LogReg) MarshalBinary() ([]byte, error) {
-	e := &encoder{}
-	e.uvarint(stateVersion)
-	e.f64(m.p.LR)
-	e.f64(m.p.L2)
-	e.f64(m.p.InterceptLR)
-	e.f64(m.p.ClipGradient)
-	e.uvarint(uint64(m.nFeat))
+	e := &wire.Encoder{}
+	e.Uvarint(stateVersion)
+	e.F64(m.p.LR)
+	e.F64(m.p.L2)
+	e.F64(m.p.InterceptLR)
+	e.F64(m.p.ClipGradient)
+	e.Uvarint(uint64(m.nFeat))
 	for f := 0; f < m.nFeat; f++ {
-		e.f64(m.count[f])
-		e.f64(m.mean[f])
-		e.f64(m.variance[f])
-		e.f64(m.w[f])
+		e.F64(m.count[f])
+		e.F64(m.mean[f])
+		e.F64(m.variance[f])
+		e.F64(m.w[f])
 	}
-	e.f64(m.intercept)
-	return e.b, nil
+	e.F64(m.intercept)
+	return e.Data(), nil
 }
 
 func decodeLogReg(data []byte) (ml.Learner, error) {
-	d := &decoder{b: data}
-	if v := d.uvarint(); v != stateVersion && d.err == nil {
+	d := wire.NewDecoder(data)
+	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("LogisticRegression: unknown state version %d", v)
 	}
 	p := LogRegParams{NClasses: 2}
-	p.LR, p.L2, p.InterceptLR, p.ClipGradient = d.f64(), d.f64(), d.f64(), d.f64()
-	nFeat := int(d.uvarint())
-	if d.err != nil || nFeat > len(d.b)/32 {
+	p.LR, p.L2, p.InterceptLR, p.ClipGradient = d.F64(), d.F64(), d.F64(), d.F64()
+	nFeat := int(d.Uvarint())
+	if d.Err() != nil || nFeat > d.Len()/32 {
 		return nil, fmt.Errorf("LogisticRegression: bad state header")
 	}
 	m := &LogReg{p: p, nFeat: nFeat}
 	m.alloc()
 	for f := 0; f < nFeat; f++ {
-		m.count[f], m.mean[f], m.variance[f], m.w[f] = d.f64(), d.f64(), d.f64(), d.f64()
+		m.count[f], m.mean[f], m.variance[f], m.w[f] = d.F64(), d.F64(), d.F64(), d.F64()
 	}
-	m.intercept = d.f64()
-	if err := d.finish(); err != nil {
+	m.intercept = d.F64()
+	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("LogisticRegression: %w", err)
 	}
 	return m, nil
