@@ -27,6 +27,8 @@ import (
 	"math"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/internal/params"
+	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // Algorithm names.
@@ -65,9 +67,9 @@ type Params struct {
 	PreprocessorName  string `json:"preprocessor_name"`
 }
 
-func parse(name string, params json.RawMessage, spec ml.Spec) (Params, error) {
+func parse(name string, raw json.RawMessage, spec ml.Spec) (Params, error) {
 	var p Params
-	if err := decodeParams(name, params, &p); err != nil {
+	if err := params.Decode(name, raw, &p); err != nil {
 		return p, err
 	}
 	if name == OneHot {
@@ -285,40 +287,40 @@ const stateVersion = 1
 // MarshalBinary implements ml.Learner: the statistics, then the base model
 // with its algorithm name (ml.Marshal).
 func (pp *PreProcessor) MarshalBinary() ([]byte, error) {
-	e := &encoder{}
-	e.uvarint(stateVersion)
-	e.uvarint(uint64(pp.nNum))
-	e.uvarint(uint64(pp.nCateg))
-	e.uvarint(uint64(len(pp.cards)))
+	e := &wire.Encoder{}
+	e.Uvarint(stateVersion)
+	e.Uvarint(uint64(pp.nNum))
+	e.Uvarint(uint64(pp.nCateg))
+	e.Uvarint(uint64(len(pp.cards)))
 	for _, c := range pp.cards {
-		e.uvarint(uint64(c))
+		e.Uvarint(uint64(c))
 	}
-	e.f64s(pp.a)
-	e.f64s(pp.b)
-	e.f64s(pp.c)
+	e.F64s(pp.a)
+	e.F64s(pp.b)
+	e.F64s(pp.c)
 	child, err := ml.Marshal(pp.base)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", pp.name, err)
 	}
-	e.bytes(child)
-	return e.b, nil
+	e.Bytes(child)
+	return e.Data(), nil
 }
 
 func decode(r *ml.Registry, name string, data []byte) (ml.Learner, error) {
-	d := &decoder{b: data}
-	if v := d.uvarint(); v != stateVersion && d.err == nil {
+	d := wire.NewDecoder(data)
+	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("%s: unknown state version %d", name, v)
 	}
-	nNum := int(d.uvarint())
-	nCateg := int(d.uvarint())
-	nCards := d.count(1)
-	if d.err != nil || nNum > 1<<20 || nCateg > 1<<20 {
+	nNum := int(d.Uvarint())
+	nCateg := int(d.Uvarint())
+	nCards := d.Count(1)
+	if d.Err() != nil || nNum > 1<<20 || nCateg > 1<<20 {
 		return nil, fmt.Errorf("%s: bad state header", name)
 	}
 	var cards []int
 	total := 0
 	for i := 0; i < nCards; i++ {
-		c := int(d.uvarint())
+		c := int(d.Uvarint())
 		if c < 1 || c > 1<<16 {
 			return nil, fmt.Errorf("%s: bad category count in state", name)
 		}
@@ -329,15 +331,15 @@ func decode(r *ml.Registry, name string, data []byte) (ml.Learner, error) {
 		return nil, fmt.Errorf("%s: bad category counts in state", name)
 	}
 	pp := newPre(name, nNum, nCateg, cards, nil)
-	a, b, c := d.f64s(), d.f64s(), d.f64s()
+	a, b, c := d.F64s(), d.F64s(), d.F64s()
 	if len(a) != len(pp.a) || len(b) != len(pp.b) || len(c) != len(pp.c) {
 		return nil, fmt.Errorf("%s: bad statistics in state", name)
 	}
 	copy(pp.a, a)
 	copy(pp.b, b)
 	copy(pp.c, c)
-	child := d.bytes()
-	if err := d.finish(); err != nil {
+	child := d.Bytes()
+	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	base, err := r.Unmarshal(child)
