@@ -8,6 +8,7 @@ import (
 
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/internal/pyrand"
+	"github.com/spate-ml/spate/core/ml/mltest"
 )
 
 func registry() *ml.Registry {
@@ -62,7 +63,7 @@ func TestProtocol(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkLearner(t, reg, l, xs, ys)
+		mltest.CheckLearner(t, reg, l, xs, ys)
 	}
 	for _, bad := range []string{`{"height":0}`, `{"n_trees":0}`, `{"window":3}`} {
 		if _, err := reg.New("HST", json.RawMessage(bad), ml.Spec{NumNumeric: 3}, nil); err == nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/mltest"
 )
 
 func registry() *ml.Registry {
@@ -83,7 +84,7 @@ func TestProtocol(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkLearner(t, reg, l, xs, ys)
+			mltest.CheckLearner(t, reg, l, xs, ys)
 			var p ml.Prediction
 			l.Predict(xs[1], &p)
 			sum := 0.0

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/mltest"
 )
 
 func configs(t *testing.T, s string) []json.RawMessage {
@@ -91,7 +92,7 @@ func TestEveryAlgorithm(t *testing.T) {
 					labels[i] = math.Min(y, 1)
 				}
 			}
-			checkLearner(t, reg, l, xs, labels)
+			mltest.CheckLearner(t, reg, l, xs, labels)
 			var p ml.Prediction
 			l.Predict(xs[0], &p)
 			if tc.nClasses > 0 {

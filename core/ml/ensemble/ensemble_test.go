@@ -10,6 +10,7 @@ import (
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/bayes"
 	"github.com/spate-ml/spate/core/ml/internal/pyrand"
+	"github.com/spate-ml/spate/core/ml/mltest"
 	"github.com/spate-ml/spate/core/ml/tree"
 )
 
@@ -140,7 +141,7 @@ func TestProtocol(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkLearner(t, reg, l, xs, ys)
+			mltest.CheckLearner(t, reg, l, xs, ys)
 		})
 	}
 	base, _ := reg.New("GaussianNB", nil, spec, nil)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/internal/pyrand"
+	"github.com/spate-ml/spate/core/ml/mltest"
 )
 
 func registry() *ml.Registry {
@@ -152,7 +153,7 @@ func TestProtocol(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkLearner(t, reg, l, xs, ys)
+			mltest.CheckLearner(t, reg, l, xs, ys)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/mltest"
 )
 
 func registry() *ml.Registry {
@@ -70,7 +71,7 @@ func TestProtocol(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkLearner(t, reg, l, xs, ys)
+		mltest.CheckLearner(t, reg, l, xs, ys)
 	}
 	for _, bad := range []string{`{"n_classes":3}`, `{"lr":0}`, `{"learning_rate":0.1}`} {
 		if _, err := reg.New("LogisticRegression", json.RawMessage(bad), ml.Spec{NumNumeric: 3}, nil); err == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/anomaly"
 	"github.com/spate-ml/spate/core/ml/forest"
+	"github.com/spate-ml/spate/core/ml/mltest"
 )
 
 // recorder is a base model that remembers the last instance it learnt and
@@ -189,7 +190,7 @@ func TestProtocol(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkLearner(t, reg, l, xs, ys)
+			mltest.CheckLearner(t, reg, l, xs, ys)
 		})
 	}
 }

@@ -1,4 +1,8 @@
-package catalog
+// Package mltest holds the conformance check every online learner passes:
+// the ml.Learner protocol's promises about deterministic encoding, decoding,
+// cloning and lockstep learning, in one place for every model family's
+// tests.
+package mltest
 
 import (
 	"bytes"
@@ -8,11 +12,11 @@ import (
 	"github.com/spate-ml/spate/core/ml"
 )
 
-// checkLearner drives l over the stream (predict then learn), then checks
+// CheckLearner drives l over the stream (predict then learn), then checks
 // the protocol: ml.Marshal / Registry.Unmarshal round-trip to identical
 // bytes and predictions, the decoded copy keeps learning in lockstep, and
 // Clone is deep (learning on the clone leaves the original's bytes alone).
-func checkLearner(t *testing.T, reg *ml.Registry, l ml.Learner, xs []ml.Instance, ys []float64) {
+func CheckLearner(t testing.TB, reg *ml.Registry, l ml.Learner, xs []ml.Instance, ys []float64) {
 	t.Helper()
 	half := len(xs) / 2
 	var p ml.Prediction
@@ -50,7 +54,7 @@ func checkLearner(t *testing.T, reg *ml.Registry, l ml.Learner, xs []ml.Instance
 	for i := half; i < len(xs); i++ {
 		l.Predict(xs[i], &pa)
 		back.Predict(xs[i], &pb)
-		if !samePrediction(pa, pb) {
+		if !SamePrediction(pa, pb) {
 			t.Fatalf("row %d: decoded learner predicts %+v, original %+v", i, pb, pa)
 		}
 		l.Learn(xs[i], ys[i])
@@ -76,7 +80,9 @@ func checkLearner(t *testing.T, reg *ml.Registry, l ml.Learner, xs []ml.Instance
 	}
 }
 
-func samePrediction(a, b ml.Prediction) bool {
+// SamePrediction reports whether two predictions are equal, NaN equal to
+// NaN.
+func SamePrediction(a, b ml.Prediction) bool {
 	eq := func(x, y float64) bool { return x == y || (math.IsNaN(x) && math.IsNaN(y)) }
 	if a.Class != b.Class || !eq(a.Score, b.Score) || len(a.Proba) != len(b.Proba) {
 		return false
