@@ -24,7 +24,7 @@ func TestHSTMatchesRiver(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(strconv.Itoa(tc.height), func(t *testing.T) {
-			rows := riverRun(t, "hst_river.py", strconv.Itoa(tc.n), strconv.Itoa(tc.trees), strconv.Itoa(tc.height), strconv.Itoa(tc.window), strconv.Itoa(tc.seed))
+			rows := mltest.RiverRun(t, "hst_river.py", strconv.Itoa(tc.n), strconv.Itoa(tc.trees), strconv.Itoa(tc.height), strconv.Itoa(tc.window), strconv.Itoa(tc.seed))
 			h, err := NewHST(HSTParams{NTrees: tc.trees, Height: tc.height, WindowSize: tc.window, Seed: int64(tc.seed)}, 5)
 			if err != nil {
 				t.Fatal(err)

@@ -29,7 +29,7 @@ func TestMatchesRiver(t *testing.T) {
 	reg := registry()
 	for _, tc := range cases {
 		t.Run(tc.algo+"/"+tc.dataset, func(t *testing.T) {
-			rows := riverRun(t, "nb_river.py", tc.kind, tc.dataset, strconv.Itoa(tc.n))
+			rows := mltest.RiverRun(t, "nb_river.py", tc.kind, tc.dataset, strconv.Itoa(tc.n))
 			l, err := reg.New(tc.algo, json.RawMessage(fmt.Sprintf(`{"n_classes":%d}`, tc.nClasses)), ml.Spec{NumNumeric: tc.nFeat}, nil)
 			if err != nil {
 				t.Fatal(err)

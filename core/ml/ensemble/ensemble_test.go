@@ -47,7 +47,7 @@ func TestMatchesRiver(t *testing.T) {
 			if tc.method != "" {
 				args = append(args, tc.method)
 			}
-			rows := riverRun(t, "ensemble_river.py", args...)
+			rows := mltest.RiverRun(t, "ensemble_river.py", args...)
 			spec := ml.Spec{NumNumeric: tc.nFeat, NClasses: tc.nClasses}
 			var base ml.Learner
 			var err error

@@ -42,7 +42,7 @@ func TestAMFClassifierMatchesRiver(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.dataset, func(t *testing.T) {
-			rows := riverRun(t, "amf_river.py", "classifier", tc.dataset, strconv.Itoa(tc.n), strconv.FormatInt(tc.seed, 10))
+			rows := mltest.RiverRun(t, "amf_river.py", "classifier", tc.dataset, strconv.Itoa(tc.n), strconv.FormatInt(tc.seed, 10))
 			xs, ys := rowsToStream(rows, tc.nFeat)
 			p := DefaultClassifierParams()
 			p.NClasses, p.Seed = tc.nClasses, tc.seed
@@ -84,7 +84,7 @@ func TestAMFClassifierMatchesRiver(t *testing.T) {
 }
 
 func TestAMFRegressorMatchesRiver(t *testing.T) {
-	rows := riverRun(t, "amf_river.py", "regressor", "trump", "1000", "42")
+	rows := mltest.RiverRun(t, "amf_river.py", "regressor", "trump", "1000", "42")
 	const nFeat = 6
 	xs, ys := rowsToStream(rows, nFeat)
 	p := DefaultRegressorParams()

@@ -28,7 +28,7 @@ func TestMatchesRiver(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.dataset, func(t *testing.T) {
-			rows := riverRun(t, "logreg_river.py", tc.dataset, strconv.Itoa(tc.n), strconv.FormatFloat(tc.l2, 'g', -1, 64))
+			rows := mltest.RiverRun(t, "logreg_river.py", tc.dataset, strconv.Itoa(tc.n), strconv.FormatFloat(tc.l2, 'g', -1, 64))
 			p := DefaultLogRegParams()
 			p.L2 = tc.l2
 			m, err := NewLogReg(p, tc.nF)

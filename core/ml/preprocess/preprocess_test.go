@@ -133,7 +133,7 @@ func TestMatchesRiverPipelines(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.kind, func(t *testing.T) {
-			rows := riverRun(t, "pipeline_river.py", tc.kind, "2000")
+			rows := mltest.RiverRun(t, "pipeline_river.py", tc.kind, "2000")
 			base, err := reg.New(tc.base, json.RawMessage(tc.baseParams), tc.spec, nil)
 			if err != nil {
 				t.Fatal(err)
