@@ -8,6 +8,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -73,3 +74,36 @@ var (
 	// ErrOutOfRange is when a read starts beyond End().
 	ErrOutOfRange = errors.New("stream: offset out of range")
 )
+
+// ErrBadTopic is wrapped by every rejection of a topic name.
+var ErrBadTopic = errors.New("invalid topic name")
+
+// ValidateTopic checks that name is a dot-separated list of identifiers made
+// of ASCII letters, digits, '_' and '-', such as "ns.inputs.transactions"
+// (at most 249 characters, as Kafka allows). Every Broker checks names with
+// it.
+func ValidateTopic(name string) error {
+	if name == "" || len(name) > 249 {
+		return fmt.Errorf("%w %q: want 1 to 249 characters", ErrBadTopic, name)
+	}
+	partLen := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '.':
+			if partLen == 0 {
+				return fmt.Errorf("%w %q: empty part", ErrBadTopic, name)
+			}
+			partLen = 0
+			continue
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			return fmt.Errorf("%w %q: character %q not allowed", ErrBadTopic, name, c)
+		}
+		partLen++
+	}
+	if partLen == 0 {
+		return fmt.Errorf("%w %q: empty part", ErrBadTopic, name)
+	}
+	return nil
+}

@@ -91,7 +91,7 @@ func (b *Broker) Open(ctx context.Context, name string, schema *arrow.Schema) (s
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("filelog: open %q: %w", name, err)
 	}
-	if err := validateTopic(name); err != nil {
+	if err := stream.ValidateTopic(name); err != nil {
 		return nil, fmt.Errorf("filelog: open: %w", err)
 	}
 	if schema == nil {
@@ -146,7 +146,7 @@ func (b *Broker) Delete(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("filelog: delete %q: %w", name, err)
 	}
-	if err := validateTopic(name); err != nil {
+	if err := stream.ValidateTopic(name); err != nil {
 		return fmt.Errorf("filelog: delete: %w", err)
 	}
 	b.mu.Lock()

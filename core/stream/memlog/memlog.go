@@ -36,7 +36,7 @@ func (b *Broker) Open(ctx context.Context, name string, schema *arrow.Schema) (s
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memlog: open %q: %w", name, err)
 	}
-	if err := ValidateTopic(name); err != nil {
+	if err := stream.ValidateTopic(name); err != nil {
 		return nil, fmt.Errorf("memlog: open: %w", err)
 	}
 	if schema == nil {

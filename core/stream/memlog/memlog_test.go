@@ -130,7 +130,7 @@ func TestValidateTopic(t *testing.T) {
 		{"a/b", false},
 		{"a b", false},
 	} {
-		if err := ValidateTopic(tc.name); (err == nil) != tc.ok {
+		if err := stream.ValidateTopic(tc.name); (err == nil) != tc.ok {
 			t.Errorf("ValidateTopic(%q) = %v, want ok=%v", tc.name, err, tc.ok)
 		}
 	}
