@@ -136,21 +136,5 @@ func (p *Pipeline) Peek(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 			}
 		}
 	}
-	if len(p.sqls) > 0 {
-		for j, cb := range p.binds {
-			cb.bind(rec.Column(j))
-		}
-		for _, f := range p.sqls {
-			evalSQL(f, n)
-		}
-	}
-	cols := make([]arrow.Array, len(p.outs))
-	for i, o := range p.outs {
-		cols[i] = o.array(p.mem)
-	}
-	out := array.NewRecordBatch(p.arrow, cols, int64(n))
-	for _, c := range cols {
-		c.Release()
-	}
-	return out, nil
+	return p.finishBatch(rec, n), nil
 }

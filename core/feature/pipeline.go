@@ -428,22 +428,7 @@ func (p *Pipeline) Process(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 			}
 		}
 	}
-	if len(p.sqls) > 0 {
-		for j, cb := range p.binds {
-			cb.bind(rec.Column(j))
-		}
-		for _, f := range p.sqls {
-			evalSQL(f, n)
-		}
-	}
-	cols := make([]arrow.Array, len(p.outs))
-	for i, o := range p.outs {
-		cols[i] = o.array(p.mem)
-	}
-	out := array.NewRecordBatch(p.arrow, cols, int64(n))
-	for _, c := range cols {
-		c.Release()
-	}
+	out := p.finishBatch(rec, n)
 	p.stats.Rows += int64(n)
 	for i := range n {
 		if p.late[i] {
@@ -488,4 +473,26 @@ func (p *Pipeline) Describe() string {
 		fmt.Fprintf(&b, "%s:%s", f.Name, f.Type)
 	}
 	return b.String()
+}
+
+// finishBatch evaluates the SQL features of rec's n rows and builds the
+// output batch from every feature's buffer.
+func (p *Pipeline) finishBatch(rec arrow.RecordBatch, n int) arrow.RecordBatch {
+	if len(p.sqls) > 0 {
+		for j, cb := range p.binds {
+			cb.bind(rec.Column(j))
+		}
+		for _, f := range p.sqls {
+			evalSQL(f, n)
+		}
+	}
+	cols := make([]arrow.Array, len(p.outs))
+	for i, o := range p.outs {
+		cols[i] = o.array(p.mem)
+	}
+	out := array.NewRecordBatch(p.arrow, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return out
 }
