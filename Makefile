@@ -36,8 +36,10 @@ vet:
 test-go: setup
 	$(GO) test -race -timeout 25m ./...
 
+# The SDK's tests and its docstring examples (pyproject.toml's pytest
+# settings), against the freshly built server.
 test-python: setup build
-	SPATE_BIN=$(abspath $(BIN)) $(PY) -m pytest -q sdk-python/tests
+	cd sdk-python && SPATE_BIN=$(abspath $(BIN)) $(abspath $(PY)) -m pytest -q
 
 # All tests. The Postgres registry suite needs SPATE_TEST_POSTGRES_URL; when
 # it is unset and PostgreSQL is installed, a throwaway cluster is started on
