@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -65,7 +65,7 @@ type child struct {
 	grpc, http string
 }
 
-func startChild(t *testing.T, dir string) *child {
+func startChild(t testing.TB, dir string) *child {
 	t.Helper()
 	c := &child{grpc: freeAddr(t), http: freeAddr(t)}
 	c.cmd = exec.Command(os.Args[0], "-test.run=^$")

@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/joho/godotenv"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -26,35 +28,55 @@ import (
 // demoPipeline builds the demo: fraud datasets, the 24-hour SUM feature and
 // a Hoeffding tree on it, with history rows uploaded before the model.
 type demoPipeline struct {
-	srv     *server.Server
-	key     string
-	conn    *grpc.ClientConn
-	fc      flight.Client
-	models  spatev1.ModelServiceClient
-	txs     []arrow.RecordBatch
-	labs    []arrow.RecordBatch
-	history int
+	httpAddr string
+	key      string
+	conn     *grpc.ClientConn
+	fc       flight.Client
+	models   spatev1.ModelServiceClient
+	txs      []arrow.RecordBatch
+	labs     []arrow.RecordBatch
+	history  int
 }
 
 func newDemo(tb testing.TB, rows, batchRows, historyBatches int, withFeature bool) *demoPipeline {
+	return newDemoOn(tb, rows, batchRows, historyBatches, withFeature, false)
+}
+
+// newDemoOn builds the demo on an in-process server, or, with separate, on
+// a server in a child process (so that the load generator does not share
+// the server's Go runtime).
+func newDemoOn(tb testing.TB, rows, batchRows, historyBatches int, withFeature, separate bool) *demoPipeline {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	dir := tb.TempDir()
-	srv, err := server.New(ctx, server.Options{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
-		Logger: quietLogger(), Announce: io.Discard})
-	if err != nil {
-		tb.Fatal(err)
+	d := &demoPipeline{}
+	var grpcAddr string
+	var err error
+	if separate {
+		c := startChild(tb, dir)
+		tb.Cleanup(func() { c.cmd.Process.Signal(syscall.SIGTERM); c.cmd.Wait() })
+		env, err := godotenv.Read(dir + "/.env")
+		if err != nil || env["SPATE_API_KEY"] == "" {
+			tb.Fatalf("no key in the child's env file: %v", err)
+		}
+		d.key, grpcAddr, d.httpAddr = env["SPATE_API_KEY"], c.grpc, c.http
+	} else {
+		ctx, cancel := context.WithCancel(context.Background())
+		srv, err := server.New(ctx, server.Options{DataDir: dir, GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+			Logger: quietLogger(), Announce: io.Discard})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { _ = srv.Run(ctx); close(done) }()
+		tb.Cleanup(func() { cancel(); <-done })
+		d.key, grpcAddr, d.httpAddr = srv.DevKey(), srv.GRPCAddr(), srv.HTTPAddr()
 	}
-	done := make(chan struct{})
-	go func() { _ = srv.Run(ctx); close(done) }()
-	tb.Cleanup(func() { cancel(); <-done })
-	d := &demoPipeline{srv: srv, key: srv.DevKey()}
-	d.conn, err = grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	d.conn, err = grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { d.conn.Close() })
-	d.fc, err = flight.NewClientWithMiddleware(srv.GRPCAddr(), nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	d.fc, err = flight.NewClientWithMiddleware(grpcAddr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -168,9 +190,10 @@ func BenchmarkLearnThroughput(b *testing.B) {
 	}
 }
 
-// BenchmarkStreamLatency streams the fraud data into the demo pipeline at a
-// fixed rate (100-row batches; transactions then their labels) and reports
-// the server-measured ingest-acknowledgement → durable-output latency.
+// BenchmarkStreamLatency streams the fraud data into the demo pipeline (a
+// server in its own process) at a fixed rate (100-row batches; transactions
+// then their labels) and reports the server-measured
+// ingest-acknowledgement → output latency.
 func BenchmarkStreamLatency(b *testing.B) {
 	const rate = 20000 // rows per second
 	const batch = 100
@@ -178,7 +201,7 @@ func BenchmarkStreamLatency(b *testing.B) {
 		b.StopTimer()
 		// 20,000 history rows, then 180,000 streamed over 9 s; the
 		// latency figures cover the last 5 s (warm-up excluded).
-		d := newDemo(b, 200000, batch, 200, true)
+		d := newDemoOn(b, 200000, batch, 200, true, true)
 		d.waitLearned(b, 20000, 2*time.Minute)
 		b.StartTimer()
 		ctx := withKey(d.key)
@@ -245,7 +268,7 @@ func BenchmarkPredictEndpoint(b *testing.B) {
 	row := map[string]any{"transactionID": "q", "accountID": "acct", "transactionAmount": 120.5, "localHour": 3,
 		"timestamp": 1e6, "isProxyIP": 1, "digitalItemCount": 1, "physicalItemCount": 0}
 	body, _ := json.Marshal(row)
-	url := "http://" + d.srv.HTTPAddr() + "/model/fraud_model/predict"
+	url := "http://" + d.httpAddr + "/model/fraud_model/predict"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	const n = 3000
 	b.ResetTimer()

@@ -31,7 +31,7 @@ func TestPromoteUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := []byte(`{"transactionAmount": 42.5, "localHour": 3, "isProxyIP": 1, "digitalItemCount": 1, "physicalItemCount": 0}`)
-	url := "http://" + d.srv.HTTPAddr() + "/model/prod/predict"
+	url := "http://" + d.httpAddr + "/model/prod/predict"
 	var (
 		wg             sync.WaitGroup
 		stop           atomic.Bool
