@@ -115,6 +115,7 @@ func (e *Engine) newRunner(ctx context.Context, ns, name string, spec ModelSpec)
 	}
 	r := &runner{
 		e: e, ns: ns, name: name, spec: spec, plan: plan, nClasses: nClassesOf(spec.ModelConfigs),
+		inFields: fields, inKey: dsSchema.Key,
 		in: in, labels: labLog, wake: make(chan struct{}, 1), reqs: make(chan func()), done: make(chan struct{}),
 		live: map[string]Metric{},
 	}
@@ -637,8 +638,10 @@ type EvalPoint struct {
 }
 
 // Evaluate computes a windowed metric over a model's labeled predictions,
-// from sample `from` on, at most limit points (limit <= 0: all).
-func (e *Engine) Evaluate(ctx context.Context, ns, name, metric string, window int, from int64, limit int) ([]EvalPoint, error) {
+// from sample `from` on, at most limit points (limit <= 0: all). With a
+// filter (TurboML's filter_expression, see evalFilter), only the samples it
+// selects enter the metric; points keep their sample index.
+func (e *Engine) Evaluate(ctx context.Context, ns, name, metric string, window int, from int64, limit int, filter string) ([]EvalPoint, error) {
 	r, err := e.runner(ns, name)
 	if err != nil {
 		return nil, err
@@ -649,6 +652,9 @@ func (e *Engine) Evaluate(ctx context.Context, ns, name, metric string, window i
 	m, err := e.newMetric(metric, window)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if filter != "" {
+		return e.evaluateFiltered(ctx, r, m, from, limit, filter)
 	}
 	end := r.evals.End()
 	if from < 0 {
@@ -1053,4 +1059,46 @@ func (r *runner) refillOutputs(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// evaluateFiltered is Evaluate with a filter: the whole evaluation log is
+// read, the filter picks the samples, and the metric runs over those.
+func (e *Engine) evaluateFiltered(ctx context.Context, r *runner, m Metric, from int64, limit int, expr string) ([]EvalPoint, error) {
+	f, err := newEvalFilter(expr, r.inFields, r.inKey)
+	if err != nil {
+		return nil, err
+	}
+	end := r.evals.End()
+	var out []EvalPoint
+	for off := int64(0); off < end; {
+		recs, next, err := r.evals.Read(ctx, off, 65536)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for i, rec := range recs {
+			keep, err := f.keep(ctx, r, rec)
+			if err != nil {
+				releaseAll(recs[i:])
+				return nil, err
+			}
+			score := rec.Column(2).(interface{ Value(int) float64 })
+			class := rec.Column(3).(interface{ Value(int) int64 })
+			label := rec.Column(4).(interface{ Value(int) float64 })
+			for j := 0; j < int(rec.NumRows()); j++ {
+				if keep[j] {
+					m.Update(score.Value(j), int(class.Value(j)), label.Value(j))
+					if off >= from && (limit <= 0 || len(out) < limit) {
+						out = append(out, EvalPoint{Index: off, Value: m.Value()})
+					}
+				}
+				off++
+			}
+			rec.Release()
+		}
+		off = next
+	}
+	return out, nil
 }

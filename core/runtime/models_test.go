@@ -260,9 +260,28 @@ func TestModelLifecycle(t *testing.T) {
 	if acc := info.Stats.Metrics["WindowedAccuracy"]; !(acc > 0.6) {
 		t.Fatalf("accuracy %v: the learner did not learn", acc)
 	}
-	pts, err := en.e.Evaluate(ctx, "ns", "m1", "WindowedAccuracy", 100, 1990, 0)
+	pts, err := en.e.Evaluate(ctx, "ns", "m1", "WindowedAccuracy", 100, 1990, 0, "")
 	if err != nil || len(pts) != 10 || pts[0].Index != 1990 {
 		t.Fatalf("evaluate: %v %v", pts, err)
+	}
+	// A filter keeps only the samples it selects: predicted class 1 with
+	// category "c" in the input (a third of the rows, the positive ones).
+	all, err := en.e.Evaluate(ctx, "ns", "m1", "WindowedAccuracy", 100000, 0, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := en.e.Evaluate(ctx, "ns", "m1", "WindowedAccuracy", 100000, 0, 0,
+		`output_data.predicted_class = 1 AND input_data.cat = 'c' AND processing_time > 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sel) == 0 || len(sel) > len(all)/3+1 {
+		t.Fatalf("filtered evaluation has %d points of %d", len(sel), len(all))
+	}
+	for _, bad := range []string{`input_data.nope = 1`, `output_data.score + 1`, `(((`} {
+		if _, err := en.e.Evaluate(ctx, "ns", "m1", "WindowedAccuracy", 100, 0, 0, bad); !errors.Is(err, runtime.ErrInvalid) {
+			t.Fatalf("filter %q: %v", bad, err)
+		}
 	}
 
 	// Versions replay bit for bit from their parent.

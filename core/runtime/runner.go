@@ -18,6 +18,7 @@ import (
 
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/registry"
+	"github.com/spate-ml/spate/core/schema"
 	"github.com/spate-ml/spate/core/stream"
 )
 
@@ -92,8 +93,10 @@ type runner struct {
 	st      *runnerState
 	live    map[string]Metric // continuously updated, window DefaultMetricWindow
 
-	in     inputSource
-	labels stream.Log // nil when predict-only
+	in       inputSource
+	inFields []schema.Field // the columns of in's batches
+	inKey    string
+	labels   stream.Log // nil when predict-only
 	out    stream.Log
 	evals  stream.Log
 

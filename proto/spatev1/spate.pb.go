@@ -2183,10 +2183,14 @@ type GetEvaluationRequest struct {
 	Metric     string                 `protobuf:"bytes,2,opt,name=metric,proto3" json:"metric,omitempty"`
 	WindowSize int32                  `protobuf:"varint,3,opt,name=window_size,json=windowSize,proto3" json:"window_size,omitempty"`
 	// First sample index to return (incremental reads).
-	FromIndex     int64 `protobuf:"varint,4,opt,name=from_index,json=fromIndex,proto3" json:"from_index,omitempty"`
-	Limit         int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	FromIndex int64 `protobuf:"varint,4,opt,name=from_index,json=fromIndex,proto3" json:"from_index,omitempty"`
+	Limit     int32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	// TurboML's filter_expression: a SQL condition over input_data.<column>,
+	// output_data.score, output_data.predicted_class and processing_time;
+	// only the samples it selects enter the metric.
+	FilterExpression string `protobuf:"bytes,6,opt,name=filter_expression,json=filterExpression,proto3" json:"filter_expression,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetEvaluationRequest) Reset() {
@@ -2252,6 +2256,13 @@ func (x *GetEvaluationRequest) GetLimit() int32 {
 		return x.Limit
 	}
 	return 0
+}
+
+func (x *GetEvaluationRequest) GetFilterExpression() string {
+	if x != nil {
+		return x.FilterExpression
+	}
+	return ""
 }
 
 type GetEvaluationResponse struct {
@@ -2800,7 +2811,7 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x13DeleteModelResponse\">\n" +
 	"\x10AddMetricRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06metric\x18\x02 \x01(\tR\x06metric\"\x98\x01\n" +
+	"\x06metric\x18\x02 \x01(\tR\x06metric\"\xc5\x01\n" +
 	"\x14GetEvaluationRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06metric\x18\x02 \x01(\tR\x06metric\x12\x1f\n" +
@@ -2808,7 +2819,8 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"windowSize\x12\x1d\n" +
 	"\n" +
 	"from_index\x18\x04 \x01(\x03R\tfromIndex\x12\x14\n" +
-	"\x05limit\x18\x05 \x01(\x05R\x05limit\"d\n" +
+	"\x05limit\x18\x05 \x01(\x05R\x05limit\x12+\n" +
+	"\x11filter_expression\x18\x06 \x01(\tR\x10filterExpression\"d\n" +
 	"\x15GetEvaluationResponse\x12\x14\n" +
 	"\x05index\x18\x01 \x03(\x03R\x05index\x12\x16\n" +
 	"\x06values\x18\x02 \x03(\x01R\x06values\x12\x1d\n" +

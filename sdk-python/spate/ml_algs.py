@@ -677,18 +677,21 @@ class DeployedModel:
         """The metric over a sliding window of ``window_size`` labeled
         samples, one point per sample (``.index``, ``.metric``), the last
         ``limit`` points. Only points added since the previous call with the
-        same metric and window are fetched."""
-        if filter_expression:
-            raise NotImplementedError(
-                "filter_expression is not supported yet: Spate evaluates every labeled prediction; "
-                "read get_outputs_df() and filter it to compute a metric over a subset"
-            )
+        same metric, window and filter are fetched.
+
+        ``filter_expression`` is a SQL condition, as in TurboML, over
+        ``input_data.<column>`` (the model's input row: raw columns and
+        materialized features), ``output_data.score``,
+        ``output_data.predicted_class`` and ``processing_time``; only the
+        samples it selects enter the metric, e.g.
+        ``"input_data.transactionCurrencyCode != 'USD' AND output_data.score > 0.6"``.
+        """
         if window_size <= 0:
             raise ValueError(f"window_size must be positive, got {window_size}")
-        cache_key = (metric_name, int(window_size))
+        cache_key = (metric_name, int(window_size), filter_expression)
         nxt, points = self._evals.get(cache_key, (0, []))
         req = spate_pb2.GetEvaluationRequest(name=self.model_name, metric=metric_name, window_size=window_size,
-                                             from_index=nxt)
+                                             from_index=nxt, filter_expression=filter_expression)
         r = self._call("GetEvaluation", req, timeout=120.0)
         points = points + [Metric(index=int(i), metric=float(v)) for i, v in zip(r.index, r.values)]
         self._evals[cache_key] = (int(r.next_index), points)

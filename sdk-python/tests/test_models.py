@@ -230,8 +230,12 @@ def test_evaluation(deployed):
     assert ev[-1].metric > 0.5, "the tree learned nothing"
     assert calls[1].from_index == ev[-1].index + 1 and len(again) == len(ev)
     assert len(dm.get_evaluation("WindowedAUC", limit=10)) == 10
-    with pytest.raises(NotImplementedError, match="filter_expression"):
-        dm.get_evaluation("WindowedAUC", filter_expression="output_data.score > 0.5")
+    # filter_expression: only the selected samples enter the metric.
+    proxy = dm.get_evaluation("WindowedAUC", filter_expression="input_data.isProxyIP = 1 AND output_data.score >= 0")
+    assert 0 < len(proxy) < len(ev)
+    assert set(p.index for p in proxy) <= set(p.index for p in ev)
+    with pytest.raises(ValueError, match="filter_expression"):
+        dm.get_evaluation("WindowedAUC", filter_expression="input_data.no_such_column = 1")
     assert dm.stats()["metrics"]["WindowedAUC"] > 0.5
 
 

@@ -194,7 +194,7 @@ func (s *Models) GetEvaluation(ctx context.Context, req *spatev1.GetEvaluationRe
 	if req.GetWindowSize() < 0 || req.GetFromIndex() < 0 || req.GetLimit() < 0 {
 		return nil, status.Error(codes.InvalidArgument, "window_size, from_index and limit must not be negative")
 	}
-	pts, err := s.Engine.Evaluate(ctx, p.Namespace, req.GetName(), req.GetMetric(), int(req.GetWindowSize()), req.GetFromIndex(), int(req.GetLimit()))
+	pts, err := s.Engine.Evaluate(ctx, p.Namespace, req.GetName(), req.GetMetric(), int(req.GetWindowSize()), req.GetFromIndex(), int(req.GetLimit()), req.GetFilterExpression())
 	if err != nil {
 		return nil, flightsvc.ToStatus(err)
 	}

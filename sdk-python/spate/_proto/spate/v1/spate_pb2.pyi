@@ -386,18 +386,20 @@ class AddMetricRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., metric: _Optional[str] = ...) -> None: ...
 
 class GetEvaluationRequest(_message.Message):
-    __slots__ = ("name", "metric", "window_size", "from_index", "limit")
+    __slots__ = ("name", "metric", "window_size", "from_index", "limit", "filter_expression")
     NAME_FIELD_NUMBER: _ClassVar[int]
     METRIC_FIELD_NUMBER: _ClassVar[int]
     WINDOW_SIZE_FIELD_NUMBER: _ClassVar[int]
     FROM_INDEX_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    FILTER_EXPRESSION_FIELD_NUMBER: _ClassVar[int]
     name: str
     metric: str
     window_size: int
     from_index: int
     limit: int
-    def __init__(self, name: _Optional[str] = ..., metric: _Optional[str] = ..., window_size: _Optional[int] = ..., from_index: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+    filter_expression: str
+    def __init__(self, name: _Optional[str] = ..., metric: _Optional[str] = ..., window_size: _Optional[int] = ..., from_index: _Optional[int] = ..., limit: _Optional[int] = ..., filter_expression: _Optional[str] = ...) -> None: ...
 
 class GetEvaluationResponse(_message.Message):
     __slots__ = ("index", "values", "next_index")
