@@ -97,8 +97,8 @@ type runner struct {
 	inFields []schema.Field // the columns of in's batches
 	inKey    string
 	labels   stream.Log // nil when predict-only
-	out    stream.Log
-	evals  stream.Log
+	out      stream.Log
+	evals    stream.Log
 
 	pendQ []queued // FIFO of pending keys (lazy deletion)
 	parkQ []queued
