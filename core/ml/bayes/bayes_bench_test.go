@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/mltest"
 )
 
 func benchPrequential(b *testing.B, mk func() ml.Learner, xs []ml.Instance, ys []float64) {
 	b.ReportAllocs()
 	var p ml.Prediction
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := mltest.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		l := mk()
 		for j, x := range xs {
@@ -18,16 +19,16 @@ func benchPrequential(b *testing.B, mk func() ml.Learner, xs []ml.Instance, ys [
 			l.Learn(x, ys[j])
 		}
 	}
-	reportRates(b, len(xs), cpu0)
+	mltest.ReportRates(b, len(xs), cpu0)
 }
 
 func BenchmarkGaussianNB(b *testing.B) {
-	xs, cls, _ := benchStream(benchRows())
+	xs, cls, _ := mltest.BenchStream(mltest.BenchRows())
 	benchPrequential(b, func() ml.Learner { g, _ := NewGaussian(2, 10); return g }, xs, cls)
 }
 
 func BenchmarkMultinomialNB(b *testing.B) {
-	xs, cls, _ := benchStream(benchRows())
+	xs, cls, _ := mltest.BenchStream(mltest.BenchRows())
 	benchPrequential(b, func() ml.Learner {
 		m, _ := NewMultinomial(MultinomialParams{NClasses: 2, Alpha: 1}, 10)
 		return m

@@ -5,16 +5,17 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/mltest"
 )
 
 func benchEnsemble(b *testing.B, name string) {
 	reg := registry()
-	xs, ys, _ := benchStream(benchRows())
+	xs, ys, _ := mltest.BenchStream(mltest.BenchRows())
 	spec := ml.Spec{NumNumeric: 10, NClasses: 2}
 	b.ReportAllocs()
 	var p ml.Prediction
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := mltest.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		base, err := reg.New("HoeffdingTreeClassifier", json.RawMessage(riverHTC), spec, nil)
 		if err != nil {
@@ -29,7 +30,7 @@ func benchEnsemble(b *testing.B, name string) {
 			l.Learn(x, ys[j])
 		}
 	}
-	reportRates(b, len(xs), cpu0)
+	mltest.ReportRates(b, len(xs), cpu0)
 }
 
 func BenchmarkLeveragingBaggingClassifier(b *testing.B) {

@@ -4,10 +4,8 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
-	"github.com/spate-ml/spate/core/ml/internal/pyrand"
+	"github.com/spate-ml/spate/core/ml/mltest"
 )
-
-func newBenchRand(seed int64) *pyrand.Rand { return pyrand.New(seed) }
 
 // benchPrequential times prequential passes (predict, then learn) of fresh
 // learners over the stream and reports samples per second.
@@ -15,7 +13,7 @@ func benchPrequential(b *testing.B, mk func() ml.Learner, xs []ml.Instance, ys [
 	b.ReportAllocs()
 	var p ml.Prediction
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := mltest.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		l := mk()
 		for j, x := range xs {
@@ -23,11 +21,11 @@ func benchPrequential(b *testing.B, mk func() ml.Learner, xs []ml.Instance, ys [
 			l.Learn(x, ys[j])
 		}
 	}
-	reportRates(b, len(xs), cpu0)
+	mltest.ReportRates(b, len(xs), cpu0)
 }
 
 func BenchmarkAMFClassifier(b *testing.B) {
-	xs, cls, _ := benchStream(benchRows())
+	xs, cls, _ := mltest.BenchStream(mltest.BenchRows())
 	benchPrequential(b, func() ml.Learner {
 		p := DefaultClassifierParams()
 		p.NClasses, p.Seed = 2, 1
@@ -37,7 +35,7 @@ func BenchmarkAMFClassifier(b *testing.B) {
 }
 
 func BenchmarkAMFRegressor(b *testing.B) {
-	xs, _, reg := benchStream(benchRows())
+	xs, _, reg := mltest.BenchStream(mltest.BenchRows())
 	benchPrequential(b, func() ml.Learner {
 		p := DefaultRegressorParams()
 		p.Seed = 1

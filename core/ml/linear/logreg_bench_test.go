@@ -4,14 +4,15 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/mltest"
 )
 
 func BenchmarkLogisticRegression(b *testing.B) {
-	xs, ys, _ := benchStream(benchRows())
+	xs, ys, _ := mltest.BenchStream(mltest.BenchRows())
 	b.ReportAllocs()
 	var p ml.Prediction
 	b.ResetTimer()
-	cpu0 := cpuSeconds()
+	cpu0 := mltest.CPUSeconds()
 	for i := 0; i < b.N; i++ {
 		l, _ := NewLogReg(DefaultLogRegParams(), 10)
 		for j, x := range xs {
@@ -19,5 +20,5 @@ func BenchmarkLogisticRegression(b *testing.B) {
 			l.Learn(x, ys[j])
 		}
 	}
-	reportRates(b, len(xs), cpu0)
+	mltest.ReportRates(b, len(xs), cpu0)
 }

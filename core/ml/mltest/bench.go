@@ -1,4 +1,4 @@
-package ensemble
+package mltest
 
 import (
 	"os"
@@ -7,22 +7,23 @@ import (
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
 )
 
-// benchRows is the stream length of the benchmarks: SPATE_BENCH_ROWS, or
+// BenchRows is the stream length of the benchmarks: SPATE_BENCH_ROWS, or
 // 10000.
-func benchRows() int {
+func BenchRows() int {
 	if n, err := strconv.Atoi(os.Getenv("SPATE_BENCH_ROWS")); err == nil && n > 0 {
 		return n
 	}
 	return 10000
 }
 
-// benchStream is the stream bench/ml_learners.sh also feeds River: ten
+// BenchStream is the stream bench/ml_learners.sh also feeds River: ten
 // uniform features from CPython's random.Random(7), a binary label and a
 // regression target (see bench/ml_learners_river.py).
-func benchStream(n int) (xs []ml.Instance, cls, reg []float64) {
-	g := newBenchRand(7)
+func BenchStream(n int) (xs []ml.Instance, cls, reg []float64) {
+	g := pyrand.New(7)
 	xs = make([]ml.Instance, n)
 	cls = make([]float64, n)
 	reg = make([]float64, n)
@@ -40,8 +41,8 @@ func benchStream(n int) (xs []ml.Instance, cls, reg []float64) {
 	return xs, cls, reg
 }
 
-// cpuSeconds is the user+system CPU time of the process so far.
-func cpuSeconds() float64 {
+// CPUSeconds is the user+system CPU time of the process so far.
+func CPUSeconds() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -49,13 +50,13 @@ func cpuSeconds() float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
-// reportRates reports samples per wall-clock second and per CPU second
+// ReportRates reports samples per wall-clock second and per CPU second
 // (the latter is steadier on a shared machine) for b.N passes over rows
-// samples, cpu0 being cpuSeconds() when the timer started.
-func reportRates(b *testing.B, rows int, cpu0 float64) {
+// samples, cpu0 being CPUSeconds() when the timer started.
+func ReportRates(b *testing.B, rows int, cpu0 float64) {
 	n := float64(rows) * float64(b.N)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "samples/s")
-	if cpu := cpuSeconds() - cpu0; cpu > 0 {
+	if cpu := CPUSeconds() - cpu0; cpu > 0 {
 		b.ReportMetric(n/cpu, "cpu-samples/s")
 	}
 }
