@@ -177,6 +177,27 @@ func ToStatus(err error) error {
 	return status.Error(codes.Internal, err.Error())
 }
 
+// datasetOf reads the dataset a descriptor names: command
+// {"dataset_id": ...} or path [dataset_id].
+func datasetOf(desc *flight.FlightDescriptor) (string, error) {
+	var id string
+	switch {
+	case desc == nil:
+	case desc.Type == flight.DescriptorCMD:
+		c, err := parseCommand(desc.Cmd)
+		if err != nil {
+			return "", err
+		}
+		id = c.DatasetID
+	case desc.Type == flight.DescriptorPATH && len(desc.Path) == 1:
+		id = desc.Path[0]
+	}
+	if id == "" {
+		return "", status.Error(codes.InvalidArgument, "the flight descriptor names no dataset: send command {\"dataset_id\": ...} or path [dataset_id]")
+	}
+	return id, nil
+}
+
 // DoPut appends every record batch of the stream to the dataset named by the
 // descriptor, acknowledging each one durably written with a PutResult.
 func (s *Service) DoPut(stream flight.FlightService_DoPutServer) error {
@@ -191,24 +212,9 @@ func (s *Service) DoPut(stream flight.FlightService_DoPutServer) error {
 	}
 	defer rdr.Release()
 	desc := rdr.LatestFlightDescriptor()
-	if desc == nil {
-		return status.Error(codes.InvalidArgument, "DoPut needs a flight descriptor naming the dataset: command {\"dataset_id\": ...} or path [dataset_id]")
-	}
-	var id string
-	switch desc.Type {
-	case flight.DescriptorCMD:
-		c, err := parseCommand(desc.Cmd)
-		if err != nil {
-			return err
-		}
-		id = c.DatasetID
-	case flight.DescriptorPATH:
-		if len(desc.Path) == 1 {
-			id = desc.Path[0]
-		}
-	}
-	if id == "" {
-		return status.Error(codes.InvalidArgument, "DoPut descriptor names no dataset_id")
+	id, err := datasetOf(desc)
+	if err != nil {
+		return err
 	}
 	// Fail early on an unknown dataset.
 	if _, err := s.engine.Schema(ctx, ns, id); err != nil {
@@ -353,18 +359,9 @@ func (s *Service) GetSchema(ctx context.Context, desc *flight.FlightDescriptor) 
 	if err != nil {
 		return nil, err
 	}
-	var id string
-	switch desc.Type {
-	case flight.DescriptorCMD:
-		c, err := parseCommand(desc.Cmd)
-		if err != nil {
-			return nil, err
-		}
-		id = c.DatasetID
-	case flight.DescriptorPATH:
-		if len(desc.Path) == 1 {
-			id = desc.Path[0]
-		}
+	id, err := datasetOf(desc)
+	if err != nil {
+		return nil, err
 	}
 	sch, err := s.engine.Schema(ctx, ns, id)
 	if err != nil {
