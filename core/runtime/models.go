@@ -653,43 +653,64 @@ func (e *Engine) Evaluate(ctx context.Context, ns, name, metric string, window i
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	var keep func(arrow.RecordBatch) ([]bool, error)
+	start := max(0, from-int64(window)) // warm the window with the samples before from
 	if filter != "" {
-		return e.evaluateFiltered(ctx, r, m, from, limit, filter)
-	}
-	end := r.evals.End()
-	if from < 0 {
-		from = 0
-	}
-	// Warm the window with the samples before `from`.
-	start := max(0, from-int64(window))
-	var out []EvalPoint
-	for off := start; off < end; {
-		recs, next, err := r.evals.Read(ctx, off, 65536)
+		f, err := newEvalFilter(filter, r.inFields, r.inKey)
 		if err != nil {
 			return nil, err
 		}
-		if len(recs) == 0 {
-			break
+		keep = func(rec arrow.RecordBatch) ([]bool, error) { return f.keep(ctx, r, rec) }
+		start = 0 // the window's samples before from are the filtered ones
+	}
+	var out []EvalPoint
+	err = r.scanEvals(ctx, max(0, start), r.evals.End(), keep, func(idx int64, score float64, class int, label float64) bool {
+		m.Update(score, class, label)
+		if idx >= from {
+			out = append(out, EvalPoint{Index: idx, Value: m.Value()})
 		}
-		for _, rec := range recs {
+		return limit <= 0 || len(out) < limit
+	})
+	return out, err
+}
+
+// scanEvals calls f for every sample of the evaluation log in [from, end)
+// that keep selects (keep nil: all), in order, with its index, until f
+// returns false.
+func (r *runner) scanEvals(ctx context.Context, from, end int64, keep func(arrow.RecordBatch) ([]bool, error),
+	f func(idx int64, score float64, class int, label float64) bool) error {
+	for off := from; off < end; {
+		recs, next, err := r.evals.Read(ctx, off, int(min(end-off, 65536)))
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		for i, rec := range recs {
+			var sel []bool
+			if keep != nil {
+				if sel, err = keep(rec); err != nil {
+					releaseAll(recs[i:])
+					return err
+				}
+			}
 			score := rec.Column(2).(interface{ Value(int) float64 })
 			class := rec.Column(3).(interface{ Value(int) int64 })
 			label := rec.Column(4).(interface{ Value(int) float64 })
-			for i := 0; i < int(rec.NumRows()); i++ {
-				m.Update(score.Value(i), int(class.Value(i)), label.Value(i))
-				if off >= from && (limit <= 0 || len(out) < limit) {
-					out = append(out, EvalPoint{Index: off, Value: m.Value()})
+			n := int(min(rec.NumRows(), end-off))
+			for j := 0; j < n; j++ {
+				if (sel == nil || sel[j]) && !f(off, score.Value(j), int(class.Value(j)), label.Value(j)) {
+					releaseAll(recs[i:])
+					return nil
 				}
 				off++
 			}
 			rec.Release()
 		}
 		off = next
-		if limit > 0 && len(out) >= limit {
-			break
-		}
 	}
-	return out, nil
+	return nil
 }
 
 // Promote points alias at a model and marks it prod (the previous target
@@ -756,22 +777,12 @@ func (e *Engine) AddMetric(ctx context.Context, ns, name, metric string) error {
 			return
 		}
 		end := r.evals.End()
-		for off := max(0, end-DefaultMetricWindow); off < end; {
-			recs, next, err := r.evals.Read(ctx, off, DefaultMetricWindow)
-			if err != nil || len(recs) == 0 {
-				derr = err
-				return
-			}
-			for _, rec := range recs {
-				score := rec.Column(2).(interface{ Value(int) float64 })
-				class := rec.Column(3).(interface{ Value(int) int64 })
-				label := rec.Column(4).(interface{ Value(int) float64 })
-				for i := 0; i < int(rec.NumRows()); i++ {
-					m.Update(score.Value(i), int(class.Value(i)), label.Value(i))
-				}
-				rec.Release()
-			}
-			off = next
+		derr = r.scanEvals(ctx, max(0, end-DefaultMetricWindow), end, nil, func(_ int64, score float64, class int, label float64) bool {
+			m.Update(score, class, label)
+			return true
+		})
+		if derr != nil {
+			return
 		}
 		r.live[metric] = m
 		r.spec.Metrics = append(r.spec.Metrics, metric)
@@ -1059,46 +1070,4 @@ func (r *runner) refillOutputs(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// evaluateFiltered is Evaluate with a filter: the whole evaluation log is
-// read, the filter picks the samples, and the metric runs over those.
-func (e *Engine) evaluateFiltered(ctx context.Context, r *runner, m Metric, from int64, limit int, expr string) ([]EvalPoint, error) {
-	f, err := newEvalFilter(expr, r.inFields, r.inKey)
-	if err != nil {
-		return nil, err
-	}
-	end := r.evals.End()
-	var out []EvalPoint
-	for off := int64(0); off < end; {
-		recs, next, err := r.evals.Read(ctx, off, 65536)
-		if err != nil {
-			return nil, err
-		}
-		if len(recs) == 0 {
-			break
-		}
-		for i, rec := range recs {
-			keep, err := f.keep(ctx, r, rec)
-			if err != nil {
-				releaseAll(recs[i:])
-				return nil, err
-			}
-			score := rec.Column(2).(interface{ Value(int) float64 })
-			class := rec.Column(3).(interface{ Value(int) int64 })
-			label := rec.Column(4).(interface{ Value(int) float64 })
-			for j := 0; j < int(rec.NumRows()); j++ {
-				if keep[j] {
-					m.Update(score.Value(j), int(class.Value(j)), label.Value(j))
-					if off >= from && (limit <= 0 || len(out) < limit) {
-						out = append(out, EvalPoint{Index: off, Value: m.Value()})
-					}
-				}
-				off++
-			}
-			rec.Release()
-		}
-		off = next
-	}
-	return out, nil
 }
