@@ -119,6 +119,7 @@ type core struct {
 	overhead      float64
 	growthAllowed bool
 	weightSeen    float64
+	memNext       float64 // no multiple of the memory period lies in [weightSeen, memNext)
 
 	// Scratch buffers, never part of the state.
 	post   []classDist
@@ -126,6 +127,7 @@ type core struct {
 	cands  []candidate
 	votes  []float64
 	votes2 []float64
+	sigma  []float64
 	leaves []leafRank
 	path   []*node
 }
@@ -145,6 +147,29 @@ func (t *core) scratchPost(n int) []classDist {
 		t.post = append(t.post, newClassDist(t.cfg.nClasses))
 	}
 	return t.post[:n]
+}
+
+// memoryCheckDue reports whether the weight seen is a multiple of the
+// memory estimate period (River's test), without a float modulo on every
+// call: after a check on an integral weight, the next multiple is known.
+func (t *core) memoryCheckDue() bool {
+	if t.weightSeen < t.memNext {
+		return false
+	}
+	p := float64(t.cfg.memPeriod)
+	due := math.Mod(t.weightSeen, p) == 0
+	t.memNext = 0
+	if ws := t.weightSeen; t.cfg.memPeriod > 0 && ws >= 0 && ws < 1<<52 && ws == math.Trunc(ws) {
+		t.memNext = float64((int64(ws)/int64(t.cfg.memPeriod) + 1) * int64(t.cfg.memPeriod))
+	}
+	return due
+}
+
+func (t *core) scratchSigma() []float64 {
+	if len(t.sigma) < t.cfg.nClasses {
+		t.sigma = make([]float64, t.cfg.nClasses)
+	}
+	return t.sigma[:t.cfg.nClasses]
 }
 
 func (t *core) scratchW(n int) []float64 {
@@ -202,15 +227,25 @@ func (t *core) updateSplitters(n *node, x ml.Instance, c int, w float64) {
 		n.cat = make([]nominalSplitter, t.cfg.nCat)
 		n.splitOrder = make([]int32, 0, t.cfg.nNum+t.cfg.nCat)
 	}
-	for f, v := range x.Numeric[:t.cfg.nNum] {
-		if v != v {
-			continue
+	num := x.Numeric[:t.cfg.nNum]
+	if len(n.splitOrder) == len(n.hasSplit) {
+		// Every feature has its splitter already (the steady state).
+		for f, v := range num {
+			if v == v {
+				n.num[f].update(v, c, w)
+			}
 		}
-		if !n.hasSplit[f] {
-			n.hasSplit[f] = true
-			n.splitOrder = append(n.splitOrder, int32(f))
+	} else {
+		for f, v := range num {
+			if v != v {
+				continue
+			}
+			if !n.hasSplit[f] {
+				n.hasSplit[f] = true
+				n.splitOrder = append(n.splitOrder, int32(f))
+			}
+			n.num[f].update(v, c, w)
 		}
-		n.num[f].update(v, c, w)
 	}
 	for j, v := range x.Categ[:t.cfg.nCat] {
 		f := t.cfg.nNum + j
@@ -325,10 +360,13 @@ func (t *core) branchNo(n *node, x ml.Instance) (int, bool) {
 		if v != v {
 			return 0, false
 		}
-		if v <= n.threshold {
-			return 0, true
+		// Branch-free: which side a row takes is data-dependent and
+		// mispredicts half the time.
+		b := 0
+		if v > n.threshold {
+			b = 1
 		}
-		return 1, true
+		return b, true
 	case nomBinBranch:
 		if x.Categ[n.feature-t.cfg.nNum] == n.value {
 			return 0, true
@@ -338,6 +376,25 @@ func (t *core) branchNo(n *node, x ml.Instance) (int, bool) {
 		i, ok := n.valIndex[x.Categ[n.feature-t.cfg.nNum]]
 		return i, ok
 	}
+}
+
+// numStep is the hot case of branchNo, small enough to inline: the child
+// index of numeric branch n that x goes to, or false when n is not a numeric
+// branch or x's value is missing. Which side a row takes is data-dependent
+// and would mispredict half the time, so the side is picked without a jump.
+func numStep(n *node, num []float64) (int, bool) {
+	if n.kind != numBranch {
+		return 0, false
+	}
+	v := num[n.feature]
+	if v != v {
+		return 0, false
+	}
+	b := 0
+	if v > n.threshold {
+		b = 1
+	}
+	return b, true
 }
 
 // totalWeight is River's total_weight: a leaf's class weight sum, or the sum
@@ -376,6 +433,10 @@ func mostCommonPath(n *node) (int, *node) {
 // that branch.
 func (t *core) traverse(n *node, x ml.Instance, untilLeaf bool) *node {
 	for !n.isLeaf() {
+		if b, ok := numStep(n, x.Numeric); ok {
+			n = n.children[b]
+			continue
+		}
 		b, ok := t.branchNo(n, x)
 		if !ok {
 			if !untilLeaf {

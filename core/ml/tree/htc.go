@@ -1,8 +1,6 @@
 package tree
 
 import (
-	"math"
-
 	"github.com/spate-ml/spate/core/ml"
 )
 
@@ -42,6 +40,10 @@ func (t *HoeffdingTreeClassifier) Learn(x ml.Instance, y float64) {
 	pb := -1
 	n := t.root
 	for !n.isLeaf() {
+		if b, ok := numStep(n, x.Numeric); ok {
+			parent, pb, n = n, b, n.children[b]
+			continue
+		}
 		b, ok := t.branchNo(n, x)
 		if !ok {
 			break
@@ -84,7 +86,7 @@ func (t *HoeffdingTreeClassifier) Learn(x ml.Instance, y float64) {
 		}
 		t.learnLeaf(n, x, c, w)
 	}
-	if math.Mod(t.weightSeen, float64(t.cfg.memPeriod)) == 0 {
+	if t.memoryCheckDue() {
 		t.estimateModelSize()
 	}
 }

@@ -87,23 +87,21 @@ func (g *gaussSplitter) logPdf(x float64, c int) float64 {
 	return math.Inf(-1)
 }
 
-// cdf is River's Gaussian.cdf (0 when sigma is 0).
-func (g *gaussSplitter) cdf(x float64, c int) float64 {
+// sigma is the standard deviation of class c (River's Gaussian.sigma; 0
+// with fewer than two samples).
+func (g *gaussSplitter) sigma(c int) float64 {
 	e := &g.cls[c]
 	v := 0.0
 	if e.n > 1 {
 		v = e.s / (e.n - 1)
 	}
-	sigma := math.Sqrt(v)
-	if sigma == 0 {
-		return 0
-	}
-	return 0.5 * (1.0 + math.Erf(((x-e.mean)/sigma)/math.Sqrt2))
+	return math.Sqrt(v)
 }
 
 // binarySplit fills lhs and rhs with the estimated class weights on each
-// side of threshold t.
-func (g *gaussSplitter) binarySplit(t float64, lhs, rhs *classDist) {
+// side of threshold t; sigma holds each class's standard deviation. The
+// left share of a class is River's Gaussian.cdf(t) (0 when sigma is 0).
+func (g *gaussSplitter) binarySplit(t float64, sigma []float64, lhs, rhs *classDist) {
 	lhs.reset()
 	rhs.reset()
 	for _, c32 := range g.order {
@@ -115,7 +113,11 @@ func (g *gaussSplitter) binarySplit(t float64, lhs, rhs *classDist) {
 		case t >= e.max:
 			lhs.set(c, e.n)
 		default:
-			l := g.cdf(t, c) * e.n
+			cdf := 0.0
+			if s := sigma[c]; s != 0 {
+				cdf = 0.5 * (1.0 + math.Erf(((t-e.mean)/s)/math.Sqrt2))
+			}
+			l := cdf * e.n
 			lhs.set(c, l)
 			rhs.set(c, e.n-l)
 		}
@@ -142,12 +144,16 @@ func (g *gaussSplitter) best(t *core, pre *classDist, feature int, cand *candida
 	}
 	bin := (hi - lo) / (float64(t.cfg.nSplits) + 1.0)
 	post := t.scratchPost(2)
+	sigma := t.scratchSigma()
+	for _, c := range g.order {
+		sigma[c] = g.sigma(int(c))
+	}
 	for i := 0; i < t.cfg.nSplits; i++ {
 		sv := lo + bin*float64(i+1)
 		if !(lo < sv && sv < hi) {
 			continue
 		}
-		g.binarySplit(sv, &post[0], &post[1])
+		g.binarySplit(sv, sigma, &post[0], &post[1])
 		m := t.merit(pre, post)
 		if m > cand.merit {
 			cand.merit = m
