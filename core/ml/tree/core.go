@@ -320,6 +320,19 @@ func (t *core) nbaBookkeeping(n *node, x ml.Instance, c int, w float64) {
 	if !n.active {
 		return
 	}
+	nb := -1
+	if t.naiveBayes(n, x, t.votes2) {
+		nb = argmaxFirst(n.stats.order, t.votes2)
+	}
+	t.nbaCount(n, c, w, nb)
+}
+
+// nbaCount is nbaBookkeeping's second half, given the naive Bayes guess
+// nb (-1 for none): it credits the majority class and the guess.
+func (t *core) nbaCount(n *node, c int, w float64, nb int) {
+	if !n.active {
+		return
+	}
 	if n.stats.size() == 0 {
 		n.mcCorrect += w
 	} else {
@@ -328,7 +341,7 @@ func (t *core) nbaBookkeeping(n *node, x ml.Instance, c int, w float64) {
 			n.mcCorrect += w
 		}
 	}
-	if t.naiveBayes(n, x, t.votes2) && argmaxFirst(n.stats.order, t.votes2) == c {
+	if nb == c {
 		n.nbCorrect += w
 	}
 }

@@ -1,6 +1,8 @@
 package tree
 
 import (
+	"math"
+
 	"github.com/spate-ml/spate/core/ml"
 )
 
@@ -8,6 +10,48 @@ import (
 // follows River's tree.HoeffdingTreeClassifier step by step.
 type HoeffdingTreeClassifier struct {
 	core
+	memo nbMemo
+}
+
+// nbMemo carries the naive Bayes guess a Predict made to the Learn that
+// follows it on the same row, which needs that very guess for the
+// adaptive leaf's bookkeeping (nba). It is used only when nothing can have
+// changed in between: same leaf, no Learn since, and the same feature
+// values bit for bit. It is a cache, not state: never encoded.
+type nbMemo struct {
+	leaf  *node
+	seen  float64 // weightSeen when the guess was made
+	num   []float64
+	cat   []int64
+	class int // argmax of the votes; -1 for River's empty result
+}
+
+func (m *nbMemo) remember(n *node, seen float64, x ml.Instance, class int) {
+	m.leaf, m.seen, m.class = n, seen, class
+	m.num = append(m.num[:0], x.Numeric...)
+	m.cat = append(m.cat[:0], x.Categ...)
+}
+
+// recall returns the remembered guess for leaf n and row x when the only
+// change since is the weight of the Learn in progress; it forgets it either
+// way.
+func (m *nbMemo) recall(n *node, seen, w float64, x ml.Instance) (int, bool) {
+	leaf := m.leaf
+	m.leaf = nil
+	if leaf != n || m.seen+w != seen || len(x.Numeric) != len(m.num) || len(x.Categ) != len(m.cat) {
+		return 0, false
+	}
+	for i, v := range x.Numeric {
+		if math.Float64bits(v) != math.Float64bits(m.num[i]) {
+			return 0, false
+		}
+	}
+	for i, v := range x.Categ {
+		if v != m.cat[i] {
+			return 0, false
+		}
+	}
+	return m.class, true
 }
 
 // NewHoeffdingTreeClassifier builds an empty tree; use the registry factory
@@ -93,7 +137,11 @@ func (t *HoeffdingTreeClassifier) Learn(x ml.Instance, y float64) {
 
 func (t *HoeffdingTreeClassifier) learnLeaf(n *node, x ml.Instance, c int, w float64) {
 	if t.cfg.leafPred == predNBA {
-		t.nbaBookkeeping(n, x, c, w)
+		if nb, ok := t.memo.recall(n, t.weightSeen, w, x); ok {
+			t.nbaCount(n, c, w, nb)
+		} else {
+			t.nbaBookkeeping(n, x, c, w)
+		}
 	}
 	n.stats.add(c, w)
 	if n.active {
@@ -109,7 +157,18 @@ func (t *HoeffdingTreeClassifier) Predict(x ml.Instance, dst *ml.Prediction) {
 		return
 	}
 	l := t.traverse(t.root, x, true)
-	if t.leafDist(l, x, t.votes) {
+	if t.cfg.leafPred == predNBA && l.active && l.nbCorrect >= l.mcCorrect {
+		// The adaptive leaf predicts with naive Bayes: keep the guess for
+		// the Learn that usually follows.
+		nb := -1
+		if t.naiveBayes(l, x, t.votes) {
+			nb = argmaxFirst(l.stats.order, t.votes)
+			for _, c := range l.stats.order {
+				dst.Proba[c] = t.votes[c]
+			}
+		}
+		t.memo.remember(l, t.weightSeen, x, nb)
+	} else if t.leafDist(l, x, t.votes) {
 		for _, c := range l.stats.order {
 			dst.Proba[c] = t.votes[c]
 		}
