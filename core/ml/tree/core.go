@@ -231,9 +231,15 @@ func (t *core) updateSplitters(n *node, x ml.Instance, c int, w float64) {
 	if len(n.splitOrder) == len(n.hasSplit) {
 		// Every feature has its splitter already (the steady state).
 		for f, v := range num {
-			if v == v {
-				n.num[f].update(v, c, w)
+			if v != v {
+				continue
 			}
+			g := &n.num[f]
+			e := &g.cls[c]
+			if !e.in {
+				g.insert(c, v)
+			}
+			e.observe(v, w)
 		}
 	} else {
 		for f, v := range num {
@@ -244,7 +250,11 @@ func (t *core) updateSplitters(n *node, x ml.Instance, c int, w float64) {
 				n.hasSplit[f] = true
 				n.splitOrder = append(n.splitOrder, int32(f))
 			}
-			n.num[f].update(v, c, w)
+			g := &n.num[f]
+			if !g.cls[c].in {
+				g.insert(c, v)
+			}
+			g.cls[c].observe(v, w)
 		}
 	}
 	for j, v := range x.Categ[:t.cfg.nCat] {

@@ -45,20 +45,21 @@ func (g *gaussSplitter) reset() {
 	g.order = g.order[:0]
 }
 
-func (g *gaussSplitter) update(x float64, c int, w float64) {
-	e := &g.cls[c]
-	if !e.in {
-		e.in = true
-		g.order = append(g.order, int32(c))
-		e.min, e.max = x, x
-		e.n, e.mean, e.s = 0, 0, 0
-	} else {
-		if x < e.min {
-			e.min = x
-		}
-		if x > e.max {
-			e.max = x
-		}
+// insert starts the estimator of class c at its first value x.
+func (g *gaussSplitter) insert(c int, x float64) {
+	g.cls[c] = gaussClass{in: true, min: x, max: x}
+	g.order = append(g.order, int32(c))
+}
+
+// observe is the weighted Welford step (River's Gaussian.update), small
+// enough to inline into the per-feature loop of a learn step; the first
+// value of a class goes through gaussSplitter.insert before it.
+func (e *gaussClass) observe(x, w float64) {
+	if x < e.min {
+		e.min = x
+	}
+	if x > e.max {
+		e.max = x
 	}
 	old := e.mean
 	e.logOK = false
