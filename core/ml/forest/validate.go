@@ -1,0 +1,125 @@
+package forest
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/spate-ml/spate/core/ml"
+)
+
+// InputSpec reports the widths and class count the forest was built for
+// (ml.SpecReporter).
+func (c *Classifier) InputSpec() ml.Spec {
+	return ml.Spec{NumNumeric: c.nFeat, NClasses: c.p.NClasses}
+}
+
+// InputSpec reports the width the forest was built for (ml.SpecReporter).
+func (r *Regressor) InputSpec() ml.Spec { return ml.Spec{NumNumeric: r.nFeat} }
+
+// validate checks a decoded classifier: the parameters NewClassifier
+// accepts, one tree per estimator once trees exist, and each tree's
+// structure.
+func (c *Classifier) validate() error {
+	switch {
+	case !(c.p.Step > 0) || math.IsInf(c.p.Step, 1):
+		return fmt.Errorf("step %v must be finite and > 0", c.p.Step)
+	case !(c.p.Dirichlet > 0) || math.IsInf(c.p.Dirichlet, 1):
+		return fmt.Errorf("dirichlet %v must be finite and > 0", c.p.Dirichlet)
+	case len(c.idxClass) > c.p.NClasses:
+		return fmt.Errorf("%d classes seen of %d", len(c.idxClass), c.p.NClasses)
+	case c.trees != nil && len(c.trees) != c.p.NEstimators:
+		return fmt.Errorf("%d trees for %d estimators", len(c.trees), c.p.NEstimators)
+	}
+	for i, t := range c.trees {
+		if err := t.validate(c.nFeat, c.p.NClasses); err != nil {
+			return fmt.Errorf("tree %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// validate checks a decoded regressor like Classifier.validate.
+func (r *Regressor) validate() error {
+	switch {
+	case !(r.p.Step > 0) || math.IsInf(r.p.Step, 1):
+		return fmt.Errorf("step %v must be finite and > 0", r.p.Step)
+	case r.trees != nil && len(r.trees) != r.p.NEstimators:
+		return fmt.Errorf("%d trees for %d estimators", len(r.trees), r.p.NEstimators)
+	}
+	for i, t := range r.trees {
+		if err := t.validate(r.nFeat, 0); err != nil {
+			return fmt.Errorf("tree %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// validate checks what learning and prediction rely on in a decoded tree:
+// the arrays have one slot per node; the links form one tree rooted at
+// root (every node reached exactly once, each child pointing back to its
+// parent, so that walks up and down end); a branch names a feature in
+// [0, nFeat) and has two children, a leaf none; sample counts and class
+// counts are finite and not negative.
+func (t *mondrianTree) validate(nFeat, nClasses int) error {
+	n := len(t.nodes)
+	switch {
+	case t.rng == nil:
+		return fmt.Errorf("no generator")
+	case t.iteration < 0:
+		return fmt.Errorf("iteration %d < 0", t.iteration)
+	case n == 0:
+		return fmt.Errorf("no node")
+	case t.root < 0 || int(t.root) >= n:
+		return fmt.Errorf("root %d out of range [0,%d)", t.root, n)
+	case t.nodes[t.root].parent != -1:
+		return fmt.Errorf("root %d has parent %d", t.root, t.nodes[t.root].parent)
+	case len(t.ranges) != 2*n*nFeat:
+		return fmt.Errorf("%d bounding-box values for %d nodes of %d features", len(t.ranges), n, nFeat)
+	case t.classifier && len(t.counts) != n*nClasses:
+		return fmt.Errorf("%d class counts for %d nodes of %d classes", len(t.counts), n, nClasses)
+	}
+	seen := make([]bool, n)
+	seen[t.root] = true
+	stack := []int32{t.root}
+	reached := 1
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		nd := &t.nodes[i]
+		if nd.nSamples < 0 {
+			return fmt.Errorf("node %d: %d samples", i, nd.nSamples)
+		}
+		if nd.left < 0 {
+			if nd.left != -1 || nd.right != -1 {
+				return fmt.Errorf("node %d: leaf with links %d, %d", i, nd.left, nd.right)
+			}
+			continue
+		}
+		if nd.feature < 0 || int(nd.feature) >= nFeat {
+			return fmt.Errorf("node %d: feature %d out of range [0,%d)", i, nd.feature, nFeat)
+		}
+		for _, ch := range [2]int32{nd.left, nd.right} {
+			if ch < 0 || int(ch) >= n {
+				return fmt.Errorf("node %d: child %d out of range [0,%d)", i, ch, n)
+			}
+			if seen[ch] {
+				return fmt.Errorf("node %d: child %d reached twice", i, ch)
+			}
+			if t.nodes[ch].parent != i {
+				return fmt.Errorf("node %d: child %d has parent %d", i, ch, t.nodes[ch].parent)
+			}
+			seen[ch] = true
+			reached++
+			stack = append(stack, ch)
+		}
+	}
+	if reached != n {
+		return fmt.Errorf("%d of %d nodes not reachable from root %d", n-reached, n, t.root)
+	}
+	for k, v := range t.counts {
+		if !(v >= 0) || math.IsInf(v, 1) {
+			return fmt.Errorf("node %d: class %d count %v must be finite and >= 0", k/max(nClasses, 1), k%max(nClasses, 1), v)
+		}
+	}
+	return nil
+}
