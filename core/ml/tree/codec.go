@@ -26,11 +26,19 @@ func (e *enc) bool(v bool) {
 	}
 }
 
-// dec reads what enc wrote; the first error sticks.
+// dec reads what enc wrote; the first error sticks. budget is how many
+// more per-class and per-feature slots the decoded state may allocate
+// (see allocBudget).
 type dec struct {
-	b   []byte
-	err error
+	b      []byte
+	err    error
+	budget int
+	node   int // nodes started so far, to name one in errors
 }
+
+// newDec returns a dec reading data with the allocation budget its size
+// allows.
+func newDec(data []byte) dec { return dec{b: data, budget: allocBudget(len(data))} }
 
 var errTruncated = errors.New("truncated tree encoding")
 
@@ -155,6 +163,9 @@ func decodeConfig(d *dec) config {
 	if d.err == nil && (c.nClasses < 2 || c.memPeriod < 1 || c.nSplits < 1) {
 		d.fail(errors.New("invalid tree config"))
 	}
+	if d.err == nil {
+		d.fail(checkWidths(c.nNum, c.nCat))
+	}
 	return c
 }
 
@@ -235,13 +246,16 @@ func decodeCore(d *dec) core {
 }
 
 func unmarshalCore(data []byte) (core, error) {
-	d := dec{b: data}
+	d := newDec(data)
 	t := decodeCore(&d)
 	if d.err == nil && len(d.b) != 0 {
 		d.fail(errors.New("trailing bytes after tree encoding"))
 	}
 	if d.err != nil {
 		return core{}, fmt.Errorf("decode tree: %w", d.err)
+	}
+	if err := t.validate(false); err != nil {
+		return core{}, fmt.Errorf("decode tree: %w", err)
 	}
 	return t, nil
 }
@@ -327,6 +341,11 @@ func (t *core) decodeNode(d *dec, level int) *node {
 		return nil
 	}
 	k := t.cfg.nClasses
+	id := d.node
+	d.node++
+	if !d.spend(k) {
+		return nil
+	}
 	n := &node{}
 	n.kind = nodeKind(d.n(int(nomMultiBranch)))
 	n.depth = d.n(math.MaxInt32)
@@ -345,16 +364,15 @@ func (t *core) decodeNode(d *dec, level int) *node {
 		return nil
 	}
 	if !n.isLeaf() {
-		n.feature = d.n(t.cfg.nNum + t.cfg.nCat - 1)
+		n.feature = d.index(id, "feature", t.cfg.nNum+t.cfg.nCat)
 		n.threshold = d.f()
 		n.value = d.i()
 		nc := d.n(maxCount)
 		if d.err != nil {
 			return nil
 		}
-		isCat := n.feature >= t.cfg.nNum
-		if (n.kind == numBranch) == isCat || (n.kind != nomMultiBranch && nc != 2) || nc > len(d.b) {
-			d.fail(errors.New("malformed branch"))
+		if err := checkBranch(id, n.kind, n.feature, t.cfg.nNum, nc, len(d.b)); err != nil {
+			d.fail(err)
 			return nil
 		}
 		if n.kind == nomMultiBranch {
@@ -387,6 +405,9 @@ func (t *core) decodeNode(d *dec, level int) *node {
 	if d.err != nil {
 		return nil
 	}
+	if ns > 0 && !d.spend((t.cfg.nNum+t.cfg.nCat)*(k+1)) {
+		return nil
+	}
 	if ns > 0 {
 		n.hasSplit = make([]bool, t.cfg.nNum+t.cfg.nCat)
 		n.num = newGaussSplitters(t.cfg.nNum, k)
@@ -394,9 +415,12 @@ func (t *core) decodeNode(d *dec, level int) *node {
 		n.splitOrder = make([]int32, 0, t.cfg.nNum+t.cfg.nCat)
 	}
 	for range ns {
-		f := d.n(t.cfg.nNum + t.cfg.nCat - 1)
-		if d.err != nil || n.hasSplit[f] {
-			d.fail(errors.New("malformed splitter list"))
+		f := d.index(id, "splitter feature", t.cfg.nNum+t.cfg.nCat)
+		if d.err != nil {
+			return nil
+		}
+		if n.hasSplit[f] {
+			d.fail(fmt.Errorf("node %d: two splitters for feature %d", id, f))
 			return nil
 		}
 		n.hasSplit[f] = true
@@ -425,6 +449,9 @@ func (t *core) decodeNode(d *dec, level int) *node {
 			}
 			s.idx[v] = int32(len(s.vals))
 			s.vals = append(s.vals, v)
+		}
+		if !d.spend(nv * (k + 2)) {
+			return nil
 		}
 		s.cnt = make([]float64, nv*k)
 		s.sorted = make([]int32, nv)

@@ -390,7 +390,7 @@ func (t *HoeffdingAdaptiveTreeClassifier) MarshalBinary() ([]byte, error) {
 }
 
 func decodeHAT(data []byte) (*HoeffdingAdaptiveTreeClassifier, error) {
-	d := dec{b: data}
+	d := newDec(data)
 	c := decodeCore(&d)
 	if d.err != nil {
 		return nil, fmt.Errorf("decode tree: %w", d.err)
@@ -414,6 +414,9 @@ func decodeHAT(data []byte) (*HoeffdingAdaptiveTreeClassifier, error) {
 	}
 	for i := range t.rng.state {
 		t.rng.state[i] = binary.LittleEndian.Uint32(d.b[4*i:])
+	}
+	if err := t.validate(); err != nil {
+		return nil, fmt.Errorf("decode tree: %w", err)
 	}
 	t.init()
 	return t, nil

@@ -112,7 +112,7 @@ func (t *HoeffdingTreeRegressor) encodeNode(e *enc, n *rnode) {
 }
 
 func decodeHTR(data []byte) (*HoeffdingTreeRegressor, error) {
-	d := dec{b: data}
+	d := newDec(data)
 	if v := d.u(); d.err == nil && v != codecVersion {
 		return nil, fmt.Errorf("unknown tree encoding version %d", v)
 	}
@@ -139,6 +139,9 @@ func decodeHTR(data []byte) (*HoeffdingTreeRegressor, error) {
 	if d.err == nil && t.memPeriod < 1 {
 		d.fail(errBadRegressor)
 	}
+	if d.err == nil {
+		d.fail(checkWidths(t.nNum, t.nCat))
+	}
 	if d.bool() && d.err == nil {
 		t.root = t.decodeNode(&d, 0)
 	}
@@ -156,6 +159,8 @@ func (t *HoeffdingTreeRegressor) decodeNode(d *dec, level int) *rnode {
 		d.fail(errors.New("tree too deep"))
 		return nil
 	}
+	id := d.node
+	d.node++
 	n := &rnode{}
 	n.kind = nodeKind(d.n(int(nomMultiBranch)))
 	n.depth = d.n(math.MaxInt32)
@@ -165,15 +170,15 @@ func (t *HoeffdingTreeRegressor) decodeNode(d *dec, level int) *rnode {
 	}
 	nf := t.nNum + t.nCat
 	if n.kind != leafNode {
-		n.feature = d.n(nf - 1)
+		n.feature = d.index(id, "feature", nf)
 		n.threshold = d.f()
 		n.value = d.i()
 		nc := d.n(maxCount)
 		if d.err != nil {
 			return nil
 		}
-		if (n.kind == numBranch) == (n.feature >= t.nNum) || (n.kind != nomMultiBranch && nc != 2) || nc > len(d.b) {
-			d.fail(errBadRegressor)
+		if err := checkBranch(id, n.kind, n.feature, t.nNum, nc, len(d.b)); err != nil {
+			d.fail(err)
 			return nil
 		}
 		if n.kind == nomMultiBranch {
@@ -201,7 +206,11 @@ func (t *HoeffdingTreeRegressor) decodeNode(d *dec, level int) *rnode {
 	n.model.intercept = d.f()
 	if nw := d.n(nf); nw > 0 {
 		if nw != nf {
-			d.fail(errBadRegressor)
+			d.fail(fmt.Errorf("leaf model of %d weights for %d features", nw, nf))
+			return nil
+		}
+		if nw > len(d.b)/8 {
+			d.fail(errTruncated)
 			return nil
 		}
 		n.model.w = make([]float64, nw)
@@ -213,15 +222,21 @@ func (t *HoeffdingTreeRegressor) decodeNode(d *dec, level int) *rnode {
 	if d.err != nil {
 		return nil
 	}
+	if ns > 0 && !d.spend(2*nf) {
+		return nil
+	}
 	if ns > 0 {
 		n.hasSplit = make([]bool, nf)
 		n.num = make([]ebstSplitter, t.nNum)
 		n.cat = make([]nomRegSplitter, t.nCat)
 	}
 	for range ns {
-		f := d.n(nf - 1)
-		if d.err != nil || n.hasSplit[f] {
-			d.fail(errBadRegressor)
+		f := d.index(id, "splitter feature", nf)
+		if d.err != nil {
+			return nil
+		}
+		if n.hasSplit[f] {
+			d.fail(fmt.Errorf("node %d: two splitters for feature %d", id, f))
 			return nil
 		}
 		n.hasSplit[f] = true
