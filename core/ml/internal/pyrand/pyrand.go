@@ -159,7 +159,7 @@ func Decode(d *wire.Decoder) *Rand {
 		r.mt[i] = d.U32()
 	}
 	r.idx = int(d.Uvarint())
-	if r.idx > n && d.Err() == nil {
+	if (r.idx < 0 || r.idx > n) && d.Err() == nil {
 		d.SetErr(fmt.Errorf("bad generator index %d", r.idx))
 	}
 	return r
