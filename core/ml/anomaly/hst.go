@@ -15,6 +15,7 @@ package anomaly
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/internal/params"
@@ -282,11 +283,11 @@ func decodeHST(data []byte) (ml.Learner, error) {
 	p.Height = int(d.Uvarint())
 	p.WindowSize = int(d.Uvarint())
 	p.Seed = d.Varint()
-	nFeat := int(d.Uvarint())
-	if d.Err() != nil || p.NTrees > 1<<12 || nFeat > 1<<20 {
-		return nil, fmt.Errorf("HST: bad state header")
+	nFeat := d.Uvarint()
+	if err := checkHeader(d, p, nFeat); err != nil {
+		return nil, fmt.Errorf("HST: bad state header: %w", err)
 	}
-	h, err := NewHST(p, nFeat)
+	h, err := NewHST(p, int(nFeat))
 	if err != nil {
 		return nil, fmt.Errorf("HST: %w", err)
 	}
@@ -307,17 +308,24 @@ func decodeHST(data []byte) (ml.Learner, error) {
 		for n := 0; n < total; n++ {
 			f := d.Varint()
 			internal := n%h.nodes < h.nodes/2
-			if (internal && (f < 0 || f >= int64(nFeat))) || (!internal && f != -1) {
-				return nil, fmt.Errorf("HST: bad split feature in state")
+			if internal && (f < 0 || f >= int64(nFeat)) {
+				return nil, fmt.Errorf("HST: node %d: feature %d out of range [0,%d)", n, f, nFeat)
+			}
+			if !internal && f != -1 {
+				return nil, fmt.Errorf("HST: node %d: leaf with feature %d", n, f)
 			}
 			h.feature[n] = int32(f)
 			h.threshold[n] = d.F64()
-			h.lmass[n] = uint32(d.Uvarint())
-			h.rmass[n] = uint32(d.Uvarint())
+			l, r := d.Uvarint(), d.Uvarint()
+			if l > math.MaxUint32 || r > math.MaxUint32 {
+				return nil, fmt.Errorf("HST: node %d: masses %d, %d out of range", n, l, r)
+			}
+			h.lmass[n] = uint32(l)
+			h.rmass[n] = uint32(r)
 		}
 	}
-	if h.counter >= p.WindowSize {
-		return nil, fmt.Errorf("HST: bad window counter in state")
+	if h.counter < 0 || h.counter >= p.WindowSize {
+		return nil, fmt.Errorf("HST: window counter %d out of range [0,%d)", h.counter, p.WindowSize)
 	}
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("HST: %w", err)

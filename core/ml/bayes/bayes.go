@@ -67,16 +67,16 @@ func (o *classOrder) decode(d *wire.Decoder, nClasses int) error {
 	o.counts = make([]float64, nClasses)
 	n := d.Count(9)
 	for i := 0; i < n && d.Err() == nil; i++ {
-		c := int(d.Uvarint())
-		if c >= nClasses || o.counts[c] != 0 {
-			return fmt.Errorf("bad class list in state")
+		c := d.Uvarint()
+		if c >= uint64(nClasses) || o.counts[c] != 0 {
+			return fmt.Errorf("class list: class %d out of range [0,%d) or repeated", c, nClasses)
 		}
 		v := d.F64()
 		if !(v > 0) {
-			return fmt.Errorf("bad class count in state")
+			return fmt.Errorf("class %d: count %v must be > 0", c, v)
 		}
 		o.counts[c] = v
-		o.order = append(o.order, c)
+		o.order = append(o.order, int(c))
 	}
 	return nil
 }
@@ -248,9 +248,12 @@ func decodeGaussian(data []byte) (ml.Learner, error) {
 	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("GaussianNB: unknown state version %d", v)
 	}
-	nClasses, nFeat := int(d.Uvarint()), int(d.Uvarint())
-	if d.Err() != nil || nClasses < 2 || nClasses > 1<<16 || nFeat > 1<<20 || nClasses*nFeat*24 > d.Len() {
-		return nil, fmt.Errorf("GaussianNB: bad state header")
+	nClasses, nFeat, err := checkHeader(d, d.Uvarint(), d.Uvarint())
+	if err == nil && nClasses*nFeat*24 > d.Len() {
+		err = fmt.Errorf("%d classes of %d features need more than the %d bytes left", nClasses, nFeat, d.Len())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("GaussianNB: bad state header: %w", err)
 	}
 	g := &Gaussian{nClasses: nClasses, nFeat: nFeat}
 	g.alloc()
@@ -263,6 +266,9 @@ func decodeGaussian(data []byte) (ml.Learner, error) {
 		g.s[k] = d.F64()
 	}
 	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("GaussianNB: %w", err)
+	}
+	if err := g.validate(); err != nil {
 		return nil, fmt.Errorf("GaussianNB: %w", err)
 	}
 	return g, nil
@@ -399,13 +405,22 @@ func decodeMultinomial(data []byte) (ml.Learner, error) {
 		return nil, fmt.Errorf("MultinomialNB: unknown state version %d", v)
 	}
 	var p MultinomialParams
-	p.NClasses = int(d.Uvarint())
+	nClasses := d.Uvarint()
 	p.Alpha = d.F64()
-	nFeat := int(d.Uvarint())
-	if d.Err() != nil || p.NClasses < 2 || p.NClasses > 1<<16 || nFeat > 1<<20 || p.NClasses*nFeat*8 > d.Len() {
-		return nil, fmt.Errorf("MultinomialNB: bad state header")
+	nFeat := d.Uvarint()
+	var nf int
+	var err error
+	p.NClasses, nf, err = checkHeader(d, nClasses, nFeat)
+	if err == nil && p.NClasses*nf*8 > d.Len() {
+		err = fmt.Errorf("%d classes of %d features need more than the %d bytes left", p.NClasses, nf, d.Len())
 	}
-	m := &Multinomial{p: p, nFeat: nFeat}
+	if err == nil && !(p.Alpha >= 0) {
+		err = fmt.Errorf("alpha %v must be >= 0", p.Alpha)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("MultinomialNB: bad state header: %w", err)
+	}
+	m := &Multinomial{p: p, nFeat: nf}
 	m.alloc()
 	if err := m.classes.decode(d, p.NClasses); err != nil {
 		return nil, fmt.Errorf("MultinomialNB: %w", err)

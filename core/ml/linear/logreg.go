@@ -213,10 +213,14 @@ func decodeLogReg(data []byte) (ml.Learner, error) {
 	}
 	p := LogRegParams{NClasses: 2}
 	p.LR, p.L2, p.InterceptLR, p.ClipGradient = d.F64(), d.F64(), d.F64(), d.F64()
-	nFeat := int(d.Uvarint())
-	if d.Err() != nil || nFeat > d.Len()/32 {
-		return nil, fmt.Errorf("LogisticRegression: bad state header")
+	nf := d.Uvarint()
+	if d.Err() != nil {
+		return nil, fmt.Errorf("LogisticRegression: bad state header: %w", d.Err())
 	}
+	if nf > uint64(d.Len()/32) {
+		return nil, fmt.Errorf("LogisticRegression: bad state header: %d features need more than the %d bytes left", nf, d.Len())
+	}
+	nFeat := int(nf)
 	m := &LogReg{p: p, nFeat: nFeat}
 	m.alloc()
 	for f := 0; f < nFeat; f++ {
