@@ -324,6 +324,9 @@ func decodeLevBag(r *ml.Registry, data []byte) (ml.Learner, error) {
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("LeveragingBaggingClassifier: %w", err)
 	}
+	if err := l.validate(); err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -478,6 +481,9 @@ func decodeAdaBoost(r *ml.Registry, data []byte) (ml.Learner, error) {
 	}
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("AdaBoostClassifier: %w", err)
+	}
+	if err := a.validate(); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

@@ -311,21 +311,24 @@ func decode(r *ml.Registry, name string, data []byte) (ml.Learner, error) {
 	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
 		return nil, fmt.Errorf("%s: unknown state version %d", name, v)
 	}
-	nNum := int(d.Uvarint())
-	nCateg := int(d.Uvarint())
+	nn, nc := d.Uvarint(), d.Uvarint()
 	nCards := d.Count(1)
-	if d.Err() != nil || nNum > 1<<20 || nCateg > 1<<20 {
-		return nil, fmt.Errorf("%s: bad state header", name)
+	if err := checkHeader(d, nn, nc); err != nil {
+		return nil, fmt.Errorf("%s: bad state header: %w", name, err)
 	}
+	nNum, nCateg := int(nn), int(nc)
 	var cards []int
 	total := 0
 	for i := 0; i < nCards; i++ {
-		c := int(d.Uvarint())
-		if c < 1 || c > 1<<16 {
-			return nil, fmt.Errorf("%s: bad category count in state", name)
+		c := d.Uvarint()
+		if d.Err() != nil {
+			return nil, fmt.Errorf("%s: %w", name, d.Err())
 		}
-		total += c
-		cards = append(cards, c)
+		if c < 1 || c > 1<<16 {
+			return nil, fmt.Errorf("%s: categorical field %d: category count %d out of range [1,%d]", name, i, c, 1<<16)
+		}
+		total += int(c)
+		cards = append(cards, int(c))
 	}
 	if total > 1<<20 || (name == OneHot && nCards != nCateg) || (name != OneHot && nCards != 0) {
 		return nil, fmt.Errorf("%s: bad category counts in state", name)
@@ -347,5 +350,8 @@ func decode(r *ml.Registry, name string, data []byte) (ml.Learner, error) {
 		return nil, fmt.Errorf("%s base model: %w", name, err)
 	}
 	pp.base = base
+	if err := pp.validate(); err != nil {
+		return nil, err
+	}
 	return pp, nil
 }
