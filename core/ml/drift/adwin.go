@@ -437,5 +437,8 @@ func UnmarshalADWIN(data []byte) (*ADWIN, error) {
 	if len(data) != 0 {
 		return nil, errors.New("adwin: trailing bytes")
 	}
+	if err := a.validate(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }

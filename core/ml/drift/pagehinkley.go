@@ -166,6 +166,10 @@ func UnmarshalPageHinkley(data []byte) (*PageHinkley, error) {
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("pagehinkley: %w", err)
 	}
-	return &PageHinkley{cfg: c, n: f[3], mean: f[4], sumIncrease: f[5], sumDecrease: f[6],
-		minIncrease: f[7], maxDecrease: f[8], detected: data[72] != 0}, nil
+	p := &PageHinkley{cfg: c, n: f[3], mean: f[4], sumIncrease: f[5], sumDecrease: f[6],
+		minIncrease: f[7], maxDecrease: f[8], detected: data[72] != 0}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
