@@ -2,18 +2,24 @@ package forest
 
 import (
 	"math"
+	"slices"
 
 	"github.com/spate-ml/spate/core/ml/internal/pyrand"
 	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
-// mnode holds a node's links and scalar statistics in one cache line.
+// mnode holds a node's links and scalar statistics.
 type mnode struct {
 	parent, left, right, feature int32
 	threshold, time              float64
 	weight, logWeight            float64
 	nSamples                     int64
 	mean                         float64 // regressors: running mean of the targets
+	// half is a branch's share in the aggregation, River's
+	// 0.5·exp(weight − logWeight), derived with logWeight (see
+	// logSum2ExpHalf) so that a prediction needs no exp. Not encoded: a
+	// decoded tree derives it again from the same inputs.
+	half float64
 }
 
 // mondrianTree is one tree of an aggregated Mondrian forest, stored as
@@ -42,7 +48,8 @@ type mondrianTree struct {
 	counts []float64 // classifiers: nClasses per node, by class index of first appearance
 	ranges []float64 // 2*nFeat per node: min and max of each feature, interleaved
 
-	ext []float64 // scratch: cumulative range extensions
+	ext   []float64 // scratch: cumulative range extensions
+	feats []int     // scratch: the features of ext
 }
 
 func newMondrianTree(classifier bool, nFeat, nClasses int, step float64, useAgg bool, dirichlet float64, splitPure bool, seed int64) *mondrianTree {
@@ -55,16 +62,29 @@ func newMondrianTree(classifier bool, nFeat, nClasses int, step float64, useAgg 
 	return t
 }
 
+// grow makes room for n more elements in s, doubling its capacity when it
+// is full: a tree grows by a node or two on most learns, and append's
+// gentler growth for large slices would copy the arrays about five times
+// over instead of twice.
+func grow[E any](s []E, n int) []E {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	return slices.Grow(s, max(n, len(s)))
+}
+
 // newNode appends an empty leaf.
 func (t *mondrianTree) newNode(parent int32, time float64) int32 {
 	i := int32(len(t.nodes))
-	t.nodes = append(t.nodes, mnode{parent: parent, left: -1, right: -1, feature: -1, time: time})
+	t.nodes = append(grow(t.nodes, 1), mnode{parent: parent, left: -1, right: -1, feature: -1, time: time})
 	if t.classifier {
+		t.counts = grow(t.counts, t.nClasses)
 		for k := 0; k < t.nClasses; k++ {
 			t.counts = append(t.counts, 0)
 		}
 	}
 	nan := math.NaN()
+	t.ranges = grow(t.ranges, 2*t.nFeat)
 	for k := 0; k < 2*t.nFeat; k++ {
 		t.ranges = append(t.ranges, nan)
 	}
@@ -75,7 +95,7 @@ func (t *mondrianTree) newNode(parent int32, time float64) int32 {
 // replant(copy_all=True)).
 func (t *mondrianTree) replant(dst, src int32) {
 	d, o := &t.nodes[dst], &t.nodes[src]
-	d.weight, d.logWeight, d.nSamples, d.mean = o.weight, o.logWeight, o.nSamples, o.mean
+	d.weight, d.logWeight, d.nSamples, d.mean, d.half = o.weight, o.logWeight, o.nSamples, o.mean, o.half
 	if t.classifier {
 		k := t.nClasses
 		copy(t.counts[int(dst)*k:int(dst+1)*k], t.counts[int(src)*k:int(src+1)*k])
@@ -97,11 +117,14 @@ func (t *mondrianTree) box(i int32) []float64 {
 	return t.ranges[int(i)*r : int(i+1)*r : int(i+1)*r]
 }
 
-// updateDownwards adds x (and its label) to node i.
-func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, nSeen int, doUpdateWeight bool) {
+// updateDownwards adds x (and its label) to node i. With inside, the
+// caller knows x cannot change the node's bounding box (see extension).
+func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, nSeen int, doUpdateWeight, inside bool) {
 	b := t.box(i)
 	n := &t.nodes[i]
-	if n.nSamples == 0 {
+	if inside {
+		// Nothing to widen.
+	} else if n.nSamples == 0 {
 		for f, v := range x {
 			b[2*f], b[2*f+1] = v, v
 		}
@@ -135,13 +158,19 @@ func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, 
 	n.mean += (1.0 / float64(n.nSamples)) * (y - n.mean)
 }
 
-// extensionSum is the total distance from x to the bounding box of node i.
-func (t *mondrianTree) extensionSum(i int32, x []float64) float64 {
+// extension is the total distance from x to the bounding box of node i,
+// and whether x lies inside the box: no feature outside it and none that
+// the box has not seen yet, so that adding x leaves the box as it is.
+func (t *mondrianTree) extension(i int32, x []float64) (sum float64, inside bool) {
 	b := t.box(i)
-	sum := 0.0
+	fresh := false
 	for f, v := range x {
 		lo := b[2*f]
-		if v != v || lo != lo {
+		if v != v {
+			continue
+		}
+		if lo != lo {
+			fresh = true
 			continue
 		}
 		if v < lo {
@@ -150,7 +179,7 @@ func (t *mondrianTree) extensionSum(i int32, x []float64) float64 {
 			sum += v - hi
 		}
 	}
-	return sum
+	return sum, sum == 0 && !fresh
 }
 
 // pickFeature draws a feature with probability proportional to its range
@@ -158,8 +187,7 @@ func (t *mondrianTree) extensionSum(i int32, x []float64) float64 {
 // positions play that role).
 func (t *mondrianTree) pickFeature(i int32, x []float64) int {
 	b := t.box(i)
-	t.ext = t.ext[:0]
-	feats := make([]int, 0, 4)
+	t.ext, t.feats = t.ext[:0], t.feats[:0]
 	acc := 0.0
 	for f, v := range x {
 		lo := b[2*f]
@@ -176,9 +204,9 @@ func (t *mondrianTree) pickFeature(i int32, x []float64) int {
 		}
 		acc += e
 		t.ext = append(t.ext, acc)
-		feats = append(feats, f)
+		t.feats = append(t.feats, f)
 	}
-	return feats[t.rng.ChoiceCum(t.ext)]
+	return t.feats[t.rng.ChoiceCum(t.ext)]
 }
 
 // split applies River's MondrianTree._split to node i in place: the node
@@ -246,7 +274,7 @@ func (t *mondrianTree) learn(x []float64, yi int, y float64, nSeen int) {
 func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) int32 {
 	cur := t.root
 	if t.iteration == 0 {
-		t.updateDownwards(cur, x, yi, y, nSeen, false)
+		t.updateDownwards(cur, x, yi, y, nSeen, false, false)
 		return cur
 	}
 	for {
@@ -255,8 +283,10 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) in
 		if t.classifier && !t.splitPure {
 			check = float64(t.nodes[cur].nSamples) != t.counts[int(cur)*t.nClasses+yi]
 		}
+		inside := false
 		if check {
-			if sum := t.extensionSum(cur, x); sum > 0 {
+			var sum float64
+			if sum, inside = t.extension(cur, x); sum > 0 {
 				r := t.rng.Random()
 				cand := t.nodes[cur].time + (-math.Log(1-r))/sum
 				if t.isLeaf(cur) || cand < t.nodes[t.nodes[cur].left].time {
@@ -277,15 +307,15 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) in
 				thr = t.rng.Uniform(xf, lo)
 			}
 			t.split(cur, splitTime, thr, f, isRight)
-			t.updateDownwards(cur, x, yi, y, nSeen, true)
+			t.updateDownwards(cur, x, yi, y, nSeen, true, false)
 			leaf := t.nodes[cur].left
 			if isRight {
 				leaf = t.nodes[cur].right
 			}
-			t.updateDownwards(leaf, x, yi, y, nSeen, false)
+			t.updateDownwards(leaf, x, yi, y, nSeen, false, false)
 			return leaf
 		}
-		t.updateDownwards(cur, x, yi, y, nSeen, true)
+		t.updateDownwards(cur, x, yi, y, nSeen, true, inside)
 		if t.isLeaf(cur) {
 			return cur
 		}
@@ -295,19 +325,37 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) in
 
 const logHalf = -math.Ln2
 
-// logSum2Exp is log((exp(a)+exp(b))/2) computed as River does. When the
-// terms are more than 40 apart, exp of their difference is below 2^-54, so
-// adding log1p of it to a sum of magnitude >= 1 cannot change the sum: the
-// shortcut returns the bits the full formula would.
-func logSum2Exp(a, b float64) float64 {
+// logSum2ExpHalf returns River's logWeight of a branch whose own weight is
+// w and whose children's log-weights sum to l, log((exp(w)+exp(l))/2), and
+// the branch's aggregation share 0.5·exp(w − logWeight).
+//
+// The log-weight is computed as River does. The share is derived from the
+// same e = exp(−|w − l|): it is 1/(1+e) when w >= l and e/(1+e) otherwise,
+// which is River's expression without its cancellation; the two agree to
+// within a few units in the last place of the weights.
+//
+// When the terms are more than 40 apart, e is below 2^-57, so adding
+// log1p(e) to a sum of magnitude >= 1 cannot change it: the shortcut
+// returns the bits the full formula would.
+func logSum2ExpHalf(w, l float64) (logW, half float64) {
+	a, b := w, l
 	if a < b {
 		a, b = b, a
 	}
 	s := a + logHalf
 	if a-b > 40 && (s >= 1 || s <= -1) {
-		return s
+		if w >= l {
+			return s, 1
+		}
+		e := math.Exp(b - a)
+		return s, e / (1 + e)
 	}
-	return s + math.Log1p(math.Exp(b-a))
+	e := math.Exp(b - a)
+	logW = s + math.Log1p(e)
+	if w >= l {
+		return logW, 1 / (1 + e)
+	}
+	return logW, e / (1 + e)
 }
 
 func (t *mondrianTree) goUpwards(i int32) {
@@ -316,12 +364,23 @@ func (t *mondrianTree) goUpwards(i int32) {
 		if n.left < 0 {
 			n.logWeight = n.weight
 		} else {
-			n.logWeight = logSum2Exp(n.weight, t.nodes[n.left].logWeight+t.nodes[n.right].logWeight)
+			n.logWeight, n.half = logSum2ExpHalf(n.weight, t.nodes[n.left].logWeight+t.nodes[n.right].logWeight)
 		}
 		if n.parent < 0 {
 			return
 		}
 		i = n.parent
+	}
+}
+
+// deriveHalves recomputes every branch's aggregation share from its weight
+// and its children's log-weights, as goUpwards last did (after a decode).
+func (t *mondrianTree) deriveHalves() {
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		if n.left >= 0 {
+			_, n.half = logSum2ExpHalf(n.weight, t.nodes[n.left].logWeight+t.nodes[n.right].logWeight)
+		}
 	}
 }
 
@@ -344,7 +403,7 @@ func (t *mondrianTree) addProba(x []float64, nSeen int, div float64, out, scratc
 	if t.useAggregation {
 		for i := t.nodes[leaf].parent; i >= 0; i = t.nodes[i].parent {
 			n := &t.nodes[i]
-			half := 0.5 * math.Exp(n.weight-n.logWeight)
+			half := n.half
 			comp := 1.0 - half
 			for c := range s {
 				s[c] = half*t.nodeScore(i, c, nSeen) + comp*s[c]
@@ -375,8 +434,7 @@ func (t *mondrianTree) predictValue(x []float64) float64 {
 	}
 	for i := t.nodes[leaf].parent; i >= 0; i = t.nodes[i].parent {
 		n := &t.nodes[i]
-		half := 0.5 * math.Exp(n.weight-n.logWeight)
-		pred = half*n.mean + (1.0-half)*pred
+		pred = n.half*n.mean + (1.0-n.half)*pred
 	}
 	return pred
 }
@@ -388,7 +446,7 @@ func (t *mondrianTree) clone() *mondrianTree {
 	c.nodes = append([]mnode(nil), t.nodes...)
 	c.counts = append([]float64(nil), t.counts...)
 	c.ranges = append([]float64(nil), t.ranges...)
-	c.ext = nil
+	c.ext, c.feats = nil, nil
 	return &c
 }
 
@@ -485,4 +543,5 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder) {
 			return
 		}
 	}
+	t.deriveHalves()
 }
