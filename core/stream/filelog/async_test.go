@@ -80,3 +80,102 @@ func TestAppendAsyncKeepsOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestMixedAppendsKeepOrder interleaves blocking appends (which a topic
+// without syncs writes on the caller's goroutine when nothing is queued)
+// with pipelined asynchronous ones from another goroutine: every batch must
+// land whole at the offsets its append returned, in both sync modes.
+func TestMixedAppendsKeepOrder(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []SyncMode{SyncNone, SyncData} {
+		t.Run(fmt.Sprint(mode), func(t *testing.T) {
+			b, err := Open(Options{Dir: t.TempDir(), Sync: mode, SegmentSize: 16 << 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			l, err := b.Open(ctx, "mixed.rows", streamtest.Schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const perWriter = 150
+			type landed struct{ first, n int64 }
+			results := make([][]landed, 2)
+			errs := make(chan error, 2)
+			go func() { // writer 0: blocking appends
+				for i := range perWriter {
+					n := int64(1 + i%5)
+					rec := streamtest.Batch(int64(i)*10, int64(i)*10+n, 0)
+					first, err := l.Append(ctx, rec)
+					rec.Release()
+					if err != nil {
+						errs <- err
+						return
+					}
+					results[0] = append(results[0], landed{first, n})
+				}
+				errs <- nil
+			}()
+			go func() { // writer 1: pipelined, four in flight
+				aa := l.(AsyncAppender)
+				var waits []func() error
+				for i := range perWriter {
+					n := int64(1 + i%7)
+					rec := streamtest.Batch(int64(i)*10, int64(i)*10+n, 1)
+					first, wait, err := aa.AppendAsync(ctx, rec)
+					rec.Release()
+					if err != nil {
+						errs <- err
+						return
+					}
+					results[1] = append(results[1], landed{first, n})
+					waits = append(waits, wait)
+					if len(waits) == 4 {
+						if err := waits[0](); err != nil {
+							errs <- err
+							return
+						}
+						waits = waits[1:]
+					}
+				}
+				for _, w := range waits {
+					if err := w(); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+			for range 2 {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			var total int64
+			for _, rs := range results {
+				for _, r := range rs {
+					total += r.n
+				}
+			}
+			if l.End() != total {
+				t.Fatalf("End() = %d, want %d", l.End(), total)
+			}
+			rows := readRows(t, l, 0, total)
+			seen := make([]bool, total)
+			for w, rs := range results {
+				for i, r := range rs {
+					for k := int64(0); k < r.n; k++ {
+						off := r.first + k
+						if seen[off] {
+							t.Fatalf("offset %d returned twice", off)
+						}
+						seen[off] = true
+						if want := streamtest.Expected(int64(i)*10+k, int32(w)); rows[off] != want {
+							t.Fatalf("offset %d: got %+v, want %+v", off, rows[off], want)
+						}
+					}
+				}
+			}
+		})
+	}
+}

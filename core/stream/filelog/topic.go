@@ -55,6 +55,7 @@ type topic struct {
 	wake     *sync.Cond // signals writeLoop
 	reserved int64      // offset the next Append gets
 	cur      *group     // frames waiting for writeLoop
+	queued   int        // groups handed to writeLoop and not yet published
 	closing  bool
 	werr     error // sticky: after a failed write or sync the topic refuses appends
 
@@ -214,13 +215,56 @@ func (w appendWriter) Write(p []byte) (int, error) {
 }
 
 func (t *topic) append(ctx context.Context, h *handle, rec arrow.RecordBatch) (int64, error) {
-	first, g, err := t.enqueue(ctx, h, rec)
+	fb, crc, err := t.prepare(ctx, rec)
+	if err != nil {
+		return 0, err
+	}
+	t.wmu.Lock()
+	if t.sync == SyncNone && t.queued == 0 {
+		// Nothing to sync and nothing queued before it: write and publish
+		// on the caller's goroutine, without the two handoffs to the
+		// writer and the syncer (they cost more than the write itself).
+		first, err := t.writeDirectLocked(h, fb, crc)
+		t.wmu.Unlock()
+		return first, err
+	}
+	first, g, err := t.enqueueLocked(h, fb, crc)
+	t.wmu.Unlock()
 	if err != nil {
 		return 0, err
 	}
 	if err := g.wait(); err != nil {
 		return 0, err
 	}
+	return first, nil
+}
+
+// writeDirectLocked writes one frame to the segment files and publishes it
+// at once. The caller holds wmu and has checked that no group is queued,
+// so writeLoop is idle and the frame's offsets follow everything written.
+func (t *topic) writeDirectLocked(h *handle, fb *frameBuf, crc uint32) (int64, error) {
+	if err := t.writableLocked(h); err != nil {
+		if fb != nil {
+			t.bufs.Put(fb)
+		}
+		return 0, err
+	}
+	first := t.reserved
+	if fb == nil {
+		return first, nil
+	}
+	t.reserved += fb.rows
+	fb.first = first
+	putFrameHeader(fb.b, frameHeader{length: uint32(len(fb.b) - frameHeaderSize), first: first, rows: uint32(fb.rows), payloadCRC: crc})
+	g := &group{frames: []*frameBuf{fb}}
+	w, err := t.writeGroup(g)
+	t.bufs.Put(fb)
+	if err != nil {
+		t.log.Error("write failed; the topic refuses appends until reopened", "err", err)
+		t.werr = err
+		return 0, err
+	}
+	t.publish([]written{w})
 	return first, nil
 }
 
@@ -237,40 +281,60 @@ func (g *group) wait() error {
 // enqueue encodes rec, gives it the next offsets and queues it for
 // writeLoop. It does not wait for the disk.
 func (t *topic) enqueue(ctx context.Context, h *handle, rec arrow.RecordBatch) (int64, *group, error) {
-	if err := ctx.Err(); err != nil {
+	fb, crc, err := t.prepare(ctx, rec)
+	if err != nil {
 		return 0, nil, err
-	}
-	if rec == nil {
-		return 0, nil, errors.New("nil batch")
-	}
-	if !rec.Schema().Equal(t.schema) {
-		return 0, nil, fmt.Errorf("%w: batch has %s", stream.ErrSchemaMismatch, rec.Schema())
-	}
-	if rec.NumRows() > maxFrameRows {
-		return 0, nil, fmt.Errorf("batch of %d rows is more than a frame holds", rec.NumRows())
-	}
-	var fb *frameBuf
-	var crc uint32
-	if rec.NumRows() > 0 {
-		var err error
-		if fb, err = t.encode(rec); err != nil {
-			return 0, nil, err
-		}
-		crc = crcOf(fb.b[frameHeaderSize:])
 	}
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
-	fail := func(err error) (int64, *group, error) {
+	return t.enqueueLocked(h, fb, crc)
+}
+
+// prepare checks rec and encodes it into a frame (nil for an empty batch)
+// with its payload checksum.
+func (t *topic) prepare(ctx context.Context, rec arrow.RecordBatch) (*frameBuf, uint32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	if rec == nil {
+		return nil, 0, errors.New("nil batch")
+	}
+	if !rec.Schema().Equal(t.schema) {
+		return nil, 0, fmt.Errorf("%w: batch has %s", stream.ErrSchemaMismatch, rec.Schema())
+	}
+	if rec.NumRows() > maxFrameRows {
+		return nil, 0, fmt.Errorf("batch of %d rows is more than a frame holds", rec.NumRows())
+	}
+	if rec.NumRows() == 0 {
+		return nil, 0, nil
+	}
+	fb, err := t.encode(rec)
+	if err != nil {
+		return nil, 0, err
+	}
+	return fb, crcOf(fb.b[frameHeaderSize:]), nil
+}
+
+// writableLocked reports why the topic takes no appends, if it does not.
+// The caller holds wmu.
+func (t *topic) writableLocked(h *handle) error {
+	if t.closing || h.isClosed() {
+		return stream.ErrClosed
+	}
+	if t.werr != nil {
+		return fmt.Errorf("log failed earlier: %w", t.werr)
+	}
+	return nil
+}
+
+// enqueueLocked gives a prepared frame the next offsets and queues it for
+// writeLoop. The caller holds wmu.
+func (t *topic) enqueueLocked(h *handle, fb *frameBuf, crc uint32) (int64, *group, error) {
+	if err := t.writableLocked(h); err != nil {
 		if fb != nil {
 			t.bufs.Put(fb)
 		}
 		return 0, nil, err
-	}
-	if t.closing || h.isClosed() {
-		return fail(stream.ErrClosed)
-	}
-	if t.werr != nil {
-		return fail(fmt.Errorf("log failed earlier: %w", t.werr))
 	}
 	first := t.reserved
 	if fb == nil {
@@ -281,6 +345,7 @@ func (t *topic) enqueue(ctx context.Context, h *handle, rec arrow.RecordBatch) (
 	putFrameHeader(fb.b, frameHeader{length: uint32(len(fb.b) - frameHeaderSize), first: first, rows: uint32(fb.rows), payloadCRC: crc})
 	if t.cur == nil {
 		t.cur = &group{done: make(chan struct{})}
+		t.queued++
 		t.wake.Signal()
 	}
 	g := t.cur
@@ -365,16 +430,7 @@ func (t *topic) syncLoop() {
 			}
 		}
 		if failed == nil {
-			t.mu.Lock()
-			for _, w := range ready {
-				for _, p := range w.parts {
-					p.s.index = append(p.s.index, p.idx...)
-				}
-			}
-			t.end = ready[len(ready)-1].end
-			close(t.notify)
-			t.notify = make(chan struct{})
-			t.mu.Unlock()
+			t.publish(ready)
 		}
 		for _, w := range ready {
 			if failed != nil {
@@ -382,8 +438,25 @@ func (t *topic) syncLoop() {
 			}
 			close(w.g.done)
 		}
+		t.wmu.Lock()
+		t.queued -= len(ready)
+		t.wmu.Unlock()
 		clear(ready)
 	}
+}
+
+// publish makes written groups visible to readers and wakes the waiters.
+func (t *topic) publish(ready []written) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, w := range ready {
+		for _, p := range w.parts {
+			p.s.index = append(p.s.index, p.idx...)
+		}
+	}
+	t.end = ready[len(ready)-1].end
+	close(t.notify)
+	t.notify = make(chan struct{})
 }
 
 // syncSegments syncs every segment the groups went into.
