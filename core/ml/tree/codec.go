@@ -108,7 +108,10 @@ func (d *dec) n(limit int) int {
 func (d *dec) class(k int) int { return d.n(k - 1) }
 
 func (d *dec) bytes() []byte {
-	n := d.n(len(d.b))
+	n := d.u()
+	if d.err == nil && n > uint64(len(d.b)) {
+		d.fail(errTruncated)
+	}
 	if d.err != nil {
 		return nil
 	}
