@@ -2,7 +2,6 @@ package ensemble
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/spate-ml/spate/core/ml"
 )
@@ -60,21 +59,14 @@ func (l *LevBag) validate() error {
 	return nil
 }
 
-// validate checks the decoded ensemble: every member reads the same
-// inputs, and the members' error weights are finite and not negative.
+// validate checks the decoded ensemble: one pair of error weights per
+// member, and every member reads the same inputs.
 func (a *AdaBoost) validate() error {
 	if len(a.members) != a.p.NModels || len(a.correct) != a.p.NModels || len(a.wrong) != a.p.NModels {
 		return fmt.Errorf("AdaBoostClassifier: %d members for n_models %d", len(a.members), a.p.NModels)
-	}
-	for i := range a.members {
-		if !finiteNonNeg(a.correct[i]) || !finiteNonNeg(a.wrong[i]) {
-			return fmt.Errorf("AdaBoostClassifier: member %d: weights (%v, %v) must be finite and >= 0", i, a.correct[i], a.wrong[i])
-		}
 	}
 	if err := sameInputs("member", a.members); err != nil {
 		return fmt.Errorf("AdaBoostClassifier: %w", err)
 	}
 	return nil
 }
-
-func finiteNonNeg(v float64) bool { return v >= 0 && !math.IsInf(v, 1) }
