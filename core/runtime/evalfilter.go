@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -21,14 +23,22 @@ import (
 //
 //	input_data.transactionCurrencyCode != 'USD' AND output_data.score > 0.6
 //
+// and output_data.class_probabilities[i] (the probability of class i;
+// NULL beyond the model's classes), read from the output log at the
+// sample's input offset.
+//
 // It is compiled once with the feature engine's SQL compiler.
 type evalFilter struct {
 	p      *feature.Pipeline
 	fields []schema.Field // the compiled schema, in order
 	nIn    int            // leading input_data fields
+	proba  []int          // class_probabilities indices, one trailing field each
 }
 
-var qualified = regexp.MustCompile(`\b(input_data|output_data)\.([A-Za-z_][A-Za-z0-9_]*)\b`)
+var (
+	qualified = regexp.MustCompile(`\b(input_data|output_data)\.([A-Za-z_][A-Za-z0-9_]*)\b`)
+	probaRef  = regexp.MustCompile(`\boutput_data\.class_probabilities\s*\[\s*([0-9]+)\s*\]`)
+)
 
 // filterColumn names the column that stands for a qualified reference.
 func filterColumn(scope, name string) string { return scope + "__" + name }
@@ -44,19 +54,71 @@ func newEvalFilter(expr string, inputs []schema.Field, key string) (*evalFilter,
 		schema.Field{Name: filterColumn("output_data", "predicted_class"), Type: schema.Int64},
 		schema.Field{Name: "processing_time", Type: schema.Int64},
 	)
+	var proba []int
+	for _, m := range probaRef.FindAllStringSubmatch(expr, -1) {
+		i, err := strconv.Atoi(m[1])
+		if err != nil || i > 1<<16 {
+			return nil, fmt.Errorf("%w: filter_expression: class index %s is out of range", ErrInvalid, m[1])
+		}
+		if !slices.Contains(proba, i) {
+			proba = append(proba, i)
+			fields = append(fields, schema.Field{Name: probaColumn(i), Type: schema.Double})
+		}
+	}
 	s, err := schema.New(fields, filterColumn("input_data", key))
 	if err != nil {
 		return nil, err
 	}
-	rewritten := qualified.ReplaceAllString(expr, `"${1}__${2}"`)
+	rewritten := probaRef.ReplaceAllStringFunc(expr, func(ref string) string {
+		i, _ := strconv.Atoi(probaRef.FindStringSubmatch(ref)[1])
+		return `"` + probaColumn(i) + `"`
+	})
+	rewritten = qualified.ReplaceAllString(rewritten, `"${1}__${2}"`)
 	p, err := feature.Compile(s, nil, []feature.Def{{Name: "keep", Kind: feature.KindSQL, SQL: rewritten}})
 	if err != nil {
-		return nil, fmt.Errorf("%w: filter_expression: %v (columns: input_data.<column>, output_data.score, output_data.predicted_class, processing_time)", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: filter_expression: %v (columns: input_data.<column>, output_data.score, output_data.predicted_class, output_data.class_probabilities[i], processing_time)", ErrInvalid, err)
 	}
 	if t := p.Fields()[0].Type; t != schema.Bool && t != schema.Int32 && t != schema.Int64 {
 		return nil, fmt.Errorf("%w: filter_expression must be a condition, it gives %s", ErrInvalid, t)
 	}
-	return &evalFilter{p: p, fields: fields, nIn: nIn}, nil
+	return &evalFilter{p: p, fields: fields, nIn: nIn, proba: proba}, nil
+}
+
+// probaColumn names the column that stands for class_probabilities[i].
+func probaColumn(i int) string { return "output_data__class_probabilities_" + strconv.Itoa(i) }
+
+// probabilities gathers class_probabilities[i] of the outputs at the given
+// input offsets (all within [lo, hi]), one column per index in f.proba.
+func (f *evalFilter) probabilities(ctx context.Context, r *runner, offs []int64, lo, hi int64) ([]arrow.Array, error) {
+	out, err := readSpan(ctx, logRead(r.out), lo, hi+1-lo)
+	if err != nil {
+		return nil, fmt.Errorf("read outputs: %w", err)
+	}
+	defer out.Release()
+	lists, ok := out.Column(3).(*array.List)
+	if !ok {
+		return nil, fmt.Errorf("outputs hold %s, not a list of probabilities", out.Column(3).DataType())
+	}
+	vals, ok := lists.ListValues().(*array.Float64)
+	if !ok {
+		return nil, fmt.Errorf("probabilities are %s, not float64", lists.ListValues().DataType())
+	}
+	cols := make([]arrow.Array, 0, len(f.proba))
+	for _, k := range f.proba {
+		b := array.NewFloat64Builder(memAlloc())
+		for _, o := range offs {
+			row := int(o - lo)
+			start, end := lists.ValueOffsets(row)
+			if lists.IsNull(row) || int64(k) >= end-start {
+				b.AppendNull()
+				continue
+			}
+			b.Append(vals.Value(int(start) + k))
+		}
+		cols = append(cols, b.NewArray())
+		b.Release()
+	}
+	return cols, nil
 }
 
 // keep evaluates the filter for one batch of evaluation rows: it fetches the
@@ -71,28 +133,9 @@ func (f *evalFilter) keep(ctx context.Context, r *runner, ev arrow.RecordBatch) 
 	for _, o := range offs {
 		lo, hi = min(lo, o), max(hi, o)
 	}
-	var parts []arrow.RecordBatch
-	for off := lo; off <= hi; {
-		recs, err := r.in.Read(ctx, off, int(min(hi+1-off, 65536)))
-		if err != nil {
-			releaseAll(parts)
-			return nil, err
-		}
-		if len(recs) == 0 {
-			releaseAll(parts)
-			return nil, fmt.Errorf("input rows at %d are not readable", off)
-		}
-		for _, rec := range recs {
-			take := min(rec.NumRows(), hi+1-off)
-			parts = append(parts, rec.NewSlice(0, take))
-			rec.Release()
-			off += take
-		}
-	}
-	in, err := concatBatches(parts)
-	releaseAll(parts)
+	in, err := readSpan(ctx, r.in.Read, lo, hi+1-lo)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read inputs: %w", err)
 	}
 	defer in.Release()
 	if int(in.NumCols()) < f.nIn {
@@ -121,6 +164,13 @@ func (f *evalFilter) keep(ctx context.Context, r *runner, ev arrow.RecordBatch) 
 	for _, c := range []arrow.Array{ev.Column(2), ev.Column(3), ev.Column(5)} {
 		c.Retain()
 		cols = append(cols, c)
+	}
+	if len(f.proba) > 0 {
+		pc, err := f.probabilities(ctx, r, offs, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, pc...)
 	}
 	afs := make([]arrow.Field, len(f.fields))
 	for i, fd := range f.fields {

@@ -478,7 +478,7 @@ func joinFeatures(ctx context.Context, raws []arrow.RecordBatch, run *featureRun
 		if n <= 0 {
 			break
 		}
-		feats, err := readRange(ctx, run.out, off, n)
+		feats, err := readSpan(ctx, logRead(run.out), off, n)
 		if err != nil {
 			releaseAll(out)
 			return nil, err
@@ -492,26 +492,39 @@ func joinFeatures(ctx context.Context, raws []arrow.RecordBatch, run *featureRun
 	return out, nil
 }
 
-// readRange reads exactly n rows from off as one batch.
-func readRange(ctx context.Context, l stream.Log, off, n int64) (arrow.RecordBatch, error) {
-	recs, _, err := l.Read(ctx, off, int(n))
-	if err != nil {
-		return nil, err
+// readFunc reads batches from an offset (stream.Log's Read without the
+// next offset).
+type readFunc func(ctx context.Context, from int64, maxRows int) ([]arrow.RecordBatch, error)
+
+// logRead adapts a log's Read to readFunc.
+func logRead(l stream.Log) readFunc {
+	return func(ctx context.Context, from int64, maxRows int) ([]arrow.RecordBatch, error) {
+		recs, _, err := l.Read(ctx, from, maxRows)
+		return recs, err
 	}
-	defer releaseAll(recs)
-	var got int64
+}
+
+// readSpan reads exactly the n rows from off on as one batch, with as many
+// reads as it takes.
+func readSpan(ctx context.Context, read readFunc, off, n int64) (arrow.RecordBatch, error) {
 	var parts []arrow.RecordBatch
-	for _, r := range recs {
-		take := min(r.NumRows(), n-got)
-		if take <= 0 {
-			break
+	for got := int64(0); got < n; {
+		recs, err := read(ctx, off+got, int(min(n-got, 65536)))
+		if err != nil {
+			releaseAll(parts)
+			return nil, err
 		}
-		parts = append(parts, r.NewSlice(0, take))
-		got += take
-	}
-	if got < n {
-		releaseAll(parts)
-		return nil, fmt.Errorf("feature log has %d of %d rows at offset %d", got, n, off)
+		if len(recs) == 0 {
+			releaseAll(parts)
+			return nil, fmt.Errorf("rows at %d of %d..%d are not readable", off+got, off, off+n)
+		}
+		for _, r := range recs {
+			if take := min(r.NumRows(), n-got); take > 0 {
+				parts = append(parts, r.NewSlice(0, take))
+				got += take
+			}
+			r.Release()
+		}
 	}
 	if len(parts) == 1 {
 		return parts[0], nil

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -278,7 +279,25 @@ func TestModelLifecycle(t *testing.T) {
 	if len(sel) == 0 || len(sel) > len(all)/3+1 {
 		t.Fatalf("filtered evaluation has %d points of %d", len(sel), len(all))
 	}
-	for _, bad := range []string{`input_data.nope = 1`, `output_data.score + 1`, `(((`} {
+	// class_probabilities[i] comes from the output log at the sample's
+	// offset: for a binary model [1] is the score, and an index beyond the
+	// classes is NULL.
+	byScore, err := en.e.Evaluate(ctx, "ns", "m1", "WindowedAccuracy", 100000, 0, 0, `output_data.score > 0.55`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byProba, err := en.e.Evaluate(ctx, "ns", "m1", "WindowedAccuracy", 100000, 0, 0,
+		`output_data.class_probabilities[1] > 0.55 AND output_data.class_probabilities[ 0 ] <= 0.45`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(byScore) == 0 || len(byScore) == len(all) || !reflect.DeepEqual(byScore, byProba) {
+		t.Fatalf("class_probabilities[1] > 0.55 selects %d points, score > 0.55 selects %d (of %d)", len(byProba), len(byScore), len(all))
+	}
+	if beyond, err := en.e.Evaluate(ctx, "ns", "m1", "WindowedAccuracy", 100000, 0, 0, `output_data.class_probabilities[5] IS NULL`); err != nil || len(beyond) != len(all) {
+		t.Fatalf("class_probabilities[5] IS NULL: %d points of %d, %v", len(beyond), len(all), err)
+	}
+	for _, bad := range []string{`input_data.nope = 1`, `output_data.score + 1`, `(((`, `output_data.class_probabilities[99999999999] > 0`} {
 		if _, err := en.e.Evaluate(ctx, "ns", "m1", "WindowedAccuracy", 100, 0, 0, bad); !errors.Is(err, runtime.ErrInvalid) {
 			t.Fatalf("filter %q: %v", bad, err)
 		}
