@@ -255,11 +255,14 @@ func (m *Materializer) Run(ctx context.Context) (err error) {
 				wctx, cancel = context.WithDeadline(ctx, savedAt.Add(m.o.CheckpointInterval))
 			}
 			err := m.o.Input.Wait(wctx, pos)
+			// Read the deadline before cancel: after it wctx.Err() is
+			// always set, and every wake-up would take a checkpoint.
+			idleDue := wctx.Err() != nil
 			cancel()
 			switch {
 			case ctx.Err() != nil:
 				return final()
-			case wctx.Err() != nil: // checkpoint deadline while idle
+			case idleDue: // checkpoint deadline while idle
 				if err := save(ctx); err != nil {
 					return err
 				}

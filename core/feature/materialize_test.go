@@ -303,3 +303,53 @@ func TestMaterializerStopMidBatch(t *testing.T) {
 	}
 	sameColumns(t, readAll(t, out), want)
 }
+
+// TestMaterializerIdleWakeupsDoNotCheckpoint streams rows one batch at a
+// time, letting the materializer go idle between batches: with checkpoints
+// due every hour or every million rows, none may be taken while it runs
+// (a checkpoint stops the materializer while the state is written, which
+// is the latency tail of every row behind it), and stopping takes exactly
+// one.
+func TestMaterializerIdleWakeupsDoNotCheckpoint(t *testing.T) {
+	p, _, rows, rec := matSetup(t)
+	defer rec.Release()
+	ctx := context.Background()
+	b := memlog.New()
+	defer b.Close()
+	in, err := b.Open(ctx, "ns.inputs.tx", aggSchema(t).Arrow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := b.Open(ctx, "ns.features.tx", p.ArrowSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := &flakyCheckpointer{keep: 1 << 30}
+	m, err := NewMaterializer(p, MaterializerOptions{Input: in, Output: out, Checkpointer: ck,
+		CheckpointRows: 1_000_000, CheckpointInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(rctx) }()
+	const batches = 30
+	for i := range batches {
+		lo, hi := i*len(rows)/batches, (i+1)*len(rows)/batches
+		appendRows(t, in, rec, lo, hi, hi-lo)
+		waitFor(t, "the batch to be processed", func() bool { return m.Status().Processed == int64(hi) })
+	}
+	ck.mu.Lock()
+	saves := ck.saves
+	ck.mu.Unlock()
+	if saves != 0 {
+		t.Fatalf("%d checkpoints while streaming %d batches; none was due", saves, batches)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if ck.saves != 1 {
+		t.Fatalf("stopping took %d checkpoints, want 1", ck.saves)
+	}
+}
