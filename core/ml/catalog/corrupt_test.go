@@ -155,6 +155,14 @@ func TestCorruptEncodings(t *testing.T) {
 			if derr, problem := exercise(reg, good); derr != nil || problem != nil {
 				t.Fatalf("valid encoding: decode error %v, then %v", derr, problem)
 			}
+			back, err := reg.Unmarshal(good)
+			if err != nil {
+				t.Fatal(err)
+			}
+			built := ml.Spec{NumNumeric: 3, NumCateg: 1, NClasses: tc.nClasses}
+			if s, ok := ml.InputSpecOf(back); !ok || !s.Fits(built) || s.NClasses != built.NClasses {
+				t.Fatalf("decoded learner reports spec %+v (%v), built for %+v", s, ok, built)
+			}
 			try := func(what string, b []byte) {
 				if _, problem := exercise(reg, b); problem != nil {
 					t.Fatalf("%s: %v", what, problem)
@@ -171,5 +179,27 @@ func TestCorruptEncodings(t *testing.T) {
 				try(fmt.Sprintf("bit flip at byte %d of %d", i, len(b)), b)
 			}
 		})
+	}
+}
+
+// TestRestoredSpecMustFit checks the rule a caller restoring a model
+// applies to its deployment's spec: equal numeric widths, no more
+// categorical fields read than given.
+func TestRestoredSpecMustFit(t *testing.T) {
+	in := ml.Spec{NumNumeric: 3, NumCateg: 1, NClasses: 2}
+	cases := []struct {
+		learner ml.Spec
+		fits    bool
+	}{
+		{ml.Spec{NumNumeric: 3, NumCateg: 1}, true},
+		{ml.Spec{NumNumeric: 3}, true}, // ignores categorical inputs
+		{ml.Spec{NumNumeric: 2, NumCateg: 1}, false},
+		{ml.Spec{NumNumeric: 4, NumCateg: 1}, false},
+		{ml.Spec{NumNumeric: 3, NumCateg: 2}, false},
+	}
+	for _, c := range cases {
+		if got := c.learner.Fits(in); got != c.fits {
+			t.Errorf("%+v.Fits(%+v) = %v, want %v", c.learner, in, got, c.fits)
+		}
 	}
 }
