@@ -113,7 +113,7 @@ func (t *HoeffdingAdaptiveTreeClassifier) Learn(x ml.Instance, y float64) {
 	t.cacheLeaf = nil
 	t.learnNode(t.root, x, c, 1, nil, -1)
 	t.cacheLeaf = nil
-	if math.Mod(t.weightSeen, float64(t.cfg.memPeriod)) == 0 {
+	if t.memoryCheckDue() {
 		t.estimateModelSize()
 	}
 }
