@@ -466,8 +466,11 @@ func decodeAdaBoost(r *ml.Registry, data []byte) (ml.Learner, error) {
 	p.NClasses = int(d.Uvarint())
 	p.NModels = int(d.Uvarint())
 	p.Seed = d.Varint()
-	if d.Err() != nil || p.NClasses < 2 || p.NModels < 1 || p.NModels > 1<<12 {
-		return nil, fmt.Errorf("AdaBoostClassifier: bad state header")
+	if d.Err() != nil {
+		return nil, fmt.Errorf("AdaBoostClassifier: %w", d.Err())
+	}
+	if p.NClasses < 2 || p.NModels < 1 || p.NModels > 1<<12 {
+		return nil, fmt.Errorf("AdaBoostClassifier: bad state header: n_classes %d, n_models %d", p.NClasses, p.NModels)
 	}
 	a := &AdaBoost{p: p, rng: pyrand.Decode(d)}
 	for i := 0; i < p.NModels; i++ {
