@@ -13,7 +13,7 @@ import (
 // mostly decode, which drives corrupt states through Predict and Learn.
 // Either must fail to decode or give a learner that survives exercise.
 // The seeds are valid encodings (untrained, partly and fully trained) with
-// no edit.
+// no edit, and an edit that changes nothing.
 func fuzzFamily(f *testing.F, algorithms ...string) {
 	reg := New()
 	base := make([][]byte, len(algorithms))
@@ -28,6 +28,8 @@ func fuzzFamily(f *testing.F, algorithms ...string) {
 				f.Add(uint8(i), good[k+len(name):], []byte{})
 				base[i] = good
 			}
+			// One edit that changes nothing, for the fuzzer to grow from.
+			f.Add(uint8(i), []byte{}, []byte{0, 0, 0, base[i][0]})
 		}
 		if base[i] == nil {
 			f.Fatalf("no test config for %s", name)
