@@ -222,7 +222,7 @@ func decodeClassifier(data []byte) (ml.Learner, error) {
 	nSeen := d.Count(1)
 	for i := 0; i < nSeen && d.Err() == nil; i++ {
 		cls := int(d.Uvarint())
-		if cls >= p.NClasses || c.classIdx[cls] >= 0 {
+		if cls < 0 || cls >= p.NClasses || c.classIdx[cls] >= 0 {
 			return nil, fmt.Errorf("AMFClassifier: bad class list in state")
 		}
 		c.classIdx[cls] = i
@@ -238,6 +238,9 @@ func decodeClassifier(data []byte) (ml.Learner, error) {
 		}
 	}
 	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("AMFClassifier: %w", err)
+	}
+	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("AMFClassifier: %w", err)
 	}
 	return c, nil
@@ -366,6 +369,9 @@ func decodeRegressor(data []byte) (ml.Learner, error) {
 		}
 	}
 	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("AMFRegressor: %w", err)
+	}
+	if err := r.validate(); err != nil {
 		return nil, fmt.Errorf("AMFRegressor: %w", err)
 	}
 	return r, nil
