@@ -120,7 +120,7 @@ func (e *Engine) newRunner(ctx context.Context, ns, name string, spec ModelSpec)
 		live: map[string]Metric{},
 	}
 	if len(spec.InitialState) > 0 {
-		r.learner, err = e.learners.Unmarshal(spec.InitialState)
+		r.learner, err = e.decodeLearner(spec.InitialState, plan.spec(r.nClasses))
 	} else {
 		r.learner, err = e.learners.Build(spec.ModelConfigs, plan.spec(r.nClasses))
 	}
@@ -222,7 +222,7 @@ func (r *runner) restore(v registry.Version) error {
 	if err != nil {
 		return fmt.Errorf("version %d: %w", v.ID, err)
 	}
-	l, err := r.e.learners.Unmarshal(model)
+	l, err := r.e.decodeLearner(model, r.plan.spec(r.nClasses))
 	if err != nil {
 		return fmt.Errorf("version %d: restore learner: %w", v.ID, err)
 	}
@@ -483,9 +483,9 @@ func (e *Engine) Rollback(ctx context.Context, ns, name string, id int64) (regis
 	if err != nil {
 		return registry.Version{}, err
 	}
-	l, err := e.learners.Unmarshal(model)
+	l, err := e.decodeLearner(model, r.plan.spec(r.nClasses))
 	if err != nil {
-		return registry.Version{}, err
+		return registry.Version{}, fmt.Errorf("version %d: %w", id, err)
 	}
 	var nv registry.Version
 	var serr error
@@ -518,16 +518,16 @@ func (e *Engine) VersionLearner(ctx context.Context, ns, name string, id int64) 
 	if err != nil {
 		return nil, nil, err
 	}
-	l, err := e.learners.Unmarshal(model)
-	if err != nil {
-		return nil, nil, err
-	}
 	m, err := e.reg.GetModel(ctx, ns, name)
 	if err != nil {
 		return nil, nil, err
 	}
 	var spec ModelSpec
 	_ = json.Unmarshal(m.Config, &spec)
+	l, err := e.decodeLearner(model, ml.Spec{NumNumeric: len(spec.NumericalFields), NumCateg: len(spec.CategoricalFields)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("version %d: %w", id, err)
+	}
 	return l, &inputPlanInfo{Numerical: spec.NumericalFields, Categorical: spec.CategoricalFields}, nil
 }
 
@@ -984,11 +984,26 @@ func LearnColumns(l ml.Learner, rec arrow.RecordBatch, numerical, categorical []
 	return nil
 }
 
+// decodeLearner restores a learner from its bytes and checks that it reads
+// no more inputs than a model of spec in hands it: a corrupt or foreign
+// state would otherwise fail on the first row, inside the runner.
+func (e *Engine) decodeLearner(b []byte, in ml.Spec) (ml.Learner, error) {
+	l, err := e.learners.Unmarshal(b)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := ml.InputSpecOf(l); ok && !s.Fits(in) {
+		return nil, fmt.Errorf("the stored %s reads %d numeric and %d categorical inputs; the model gives it %d and %d",
+			l.Algorithm(), s.NumNumeric, s.NumCateg, in.NumNumeric, in.NumCateg)
+	}
+	return l, nil
+}
+
 // BuildLearner builds a fresh learner from model configs, or restores one
 // from state.
 func (e *Engine) BuildLearner(configs []json.RawMessage, numerical, categorical []string, state []byte) (ml.Learner, error) {
 	if len(state) > 0 {
-		l, err := e.learners.Unmarshal(state)
+		l, err := e.decodeLearner(state, ml.Spec{NumNumeric: len(numerical), NumCateg: len(categorical)})
 		if err != nil {
 			return nil, fmt.Errorf("%w: state: %v", ErrInvalid, err)
 		}

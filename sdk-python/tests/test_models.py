@@ -181,6 +181,20 @@ def test_local_learning(fraud):
     assert auc(scores, lb["is_fraud"].iloc[:8000].to_numpy()) > 0.6
 
 
+def test_local_state_must_fit_the_inputs(fraud):
+    tx, lb = fraud
+    local_tx = tb.LocalDataset.from_pd(tx.iloc[:1000], key_field="transactionID")
+    local_lb = tb.LocalDataset.from_pd(lb.iloc[:1000], key_field="transactionID")
+    three = local_tx.get_model_inputs(numerical_fields=["transactionAmount", "localHour", "digitalItemCount"])
+    trained = tb.HoeffdingTreeClassifier(n_classes=2).learn(three, local_lb.get_model_labels("is_fraud"))
+    two = local_tx.get_model_inputs(numerical_fields=["transactionAmount", "localHour"])
+    # A state learned on three numeric inputs cannot read rows of two: a
+    # clear refusal, not a crash, and the server keeps answering.
+    with pytest.raises(ValueError, match="reads 3 numeric and 0 categorical inputs; the model gives it 2 and 0"):
+        trained.predict(two)
+    assert len(trained.predict(three)) == 1000
+
+
 def test_model_inputs_validation(deployed):
     _, transactions, labels, *_ = deployed
     with pytest.raises(ValueError, match="'nope'"):
