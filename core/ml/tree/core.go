@@ -228,34 +228,26 @@ func (t *core) updateSplitters(n *node, x ml.Instance, c int, w float64) {
 		n.splitOrder = make([]int32, 0, t.cfg.nNum+t.cfg.nCat)
 	}
 	num := x.Numeric[:t.cfg.nNum]
-	if len(n.splitOrder) == len(n.hasSplit) {
-		// Every feature has its splitter already (the steady state).
+	if len(n.splitOrder) < len(n.hasSplit) {
+		// Some feature has no splitter yet: record first sights, in
+		// feature order (the steady state skips this pass).
 		for f, v := range num {
-			if v != v {
-				continue
-			}
-			g := &n.num[f]
-			e := &g.cls[c]
-			if !e.in {
-				g.insert(c, v)
-			}
-			e.observe(v, w)
-		}
-	} else {
-		for f, v := range num {
-			if v != v {
-				continue
-			}
-			if !n.hasSplit[f] {
+			if v == v && !n.hasSplit[f] {
 				n.hasSplit[f] = true
 				n.splitOrder = append(n.splitOrder, int32(f))
 			}
-			g := &n.num[f]
-			if !g.cls[c].in {
-				g.insert(c, v)
-			}
-			g.cls[c].observe(v, w)
 		}
+	}
+	for f, v := range num {
+		if v != v {
+			continue
+		}
+		g := &n.num[f]
+		e := &g.cls[c]
+		if !e.in {
+			g.insert(c, v)
+		}
+		e.observe(v, w)
 	}
 	for j, v := range x.Categ[:t.cfg.nCat] {
 		f := t.cfg.nNum + j
@@ -379,17 +371,7 @@ func (t *core) leafDist(n *node, x ml.Instance, out []float64) bool {
 func (t *core) branchNo(n *node, x ml.Instance) (int, bool) {
 	switch n.kind {
 	case numBranch:
-		v := x.Numeric[n.feature]
-		if v != v {
-			return 0, false
-		}
-		// Branch-free: which side a row takes is data-dependent and
-		// mispredicts half the time.
-		b := 0
-		if v > n.threshold {
-			b = 1
-		}
-		return b, true
+		return numStep(n, x.Numeric)
 	case nomBinBranch:
 		if x.Categ[n.feature-t.cfg.nNum] == n.value {
 			return 0, true
