@@ -243,25 +243,14 @@ func (t *topic) append(ctx context.Context, h *handle, rec arrow.RecordBatch) (i
 // at once. The caller holds wmu and has checked that no group is queued,
 // so writeLoop is idle and the frame's offsets follow everything written.
 func (t *topic) writeDirectLocked(h *handle, fb *frameBuf, crc uint32) (int64, error) {
-	if err := t.writableLocked(h); err != nil {
-		if fb != nil {
-			t.bufs.Put(fb)
-		}
-		return 0, err
+	first, err := t.reserveLocked(h, fb, crc)
+	if err != nil || fb == nil {
+		return first, err
 	}
-	first := t.reserved
-	if fb == nil {
-		return first, nil
-	}
-	t.reserved += fb.rows
-	fb.first = first
-	putFrameHeader(fb.b, frameHeader{length: uint32(len(fb.b) - frameHeaderSize), first: first, rows: uint32(fb.rows), payloadCRC: crc})
-	g := &group{frames: []*frameBuf{fb}}
-	w, err := t.writeGroup(g)
+	w, err := t.writeGroup(&group{frames: []*frameBuf{fb}})
 	t.bufs.Put(fb)
 	if err != nil {
-		t.log.Error("write failed; the topic refuses appends until reopened", "err", err)
-		t.werr = err
+		t.failLocked(err)
 		return 0, err
 	}
 	t.publish([]written{w})
@@ -315,34 +304,40 @@ func (t *topic) prepare(ctx context.Context, rec arrow.RecordBatch) (*frameBuf, 
 	return fb, crcOf(fb.b[frameHeaderSize:]), nil
 }
 
-// writableLocked reports why the topic takes no appends, if it does not.
-// The caller holds wmu.
-func (t *topic) writableLocked(h *handle) error {
-	if t.closing || h.isClosed() {
-		return stream.ErrClosed
+// reserveLocked gives a prepared frame (nil for an empty batch) the next
+// offsets and completes its header, or says why the topic takes no
+// appends; on refusal the frame's buffer goes back to the pool. The caller
+// holds wmu.
+func (t *topic) reserveLocked(h *handle, fb *frameBuf, crc uint32) (int64, error) {
+	var err error
+	switch {
+	case t.closing || h.isClosed():
+		err = stream.ErrClosed
+	case t.werr != nil:
+		err = fmt.Errorf("log failed earlier: %w", t.werr)
 	}
-	if t.werr != nil {
-		return fmt.Errorf("log failed earlier: %w", t.werr)
+	if err != nil {
+		if fb != nil {
+			t.bufs.Put(fb)
+		}
+		return 0, err
 	}
-	return nil
+	first := t.reserved
+	if fb != nil {
+		t.reserved += fb.rows
+		fb.first = first
+		putFrameHeader(fb.b, frameHeader{length: uint32(len(fb.b) - frameHeaderSize), first: first, rows: uint32(fb.rows), payloadCRC: crc})
+	}
+	return first, nil
 }
 
 // enqueueLocked gives a prepared frame the next offsets and queues it for
 // writeLoop. The caller holds wmu.
 func (t *topic) enqueueLocked(h *handle, fb *frameBuf, crc uint32) (int64, *group, error) {
-	if err := t.writableLocked(h); err != nil {
-		if fb != nil {
-			t.bufs.Put(fb)
-		}
-		return 0, nil, err
+	first, err := t.reserveLocked(h, fb, crc)
+	if err != nil || fb == nil {
+		return first, nil, err
 	}
-	first := t.reserved
-	if fb == nil {
-		return first, nil, nil
-	}
-	t.reserved += fb.rows
-	fb.first = first
-	putFrameHeader(fb.b, frameHeader{length: uint32(len(fb.b) - frameHeaderSize), first: first, rows: uint32(fb.rows), payloadCRC: crc})
 	if t.cur == nil {
 		t.cur = &group{done: make(chan struct{})}
 		t.queued++
@@ -497,12 +492,17 @@ func syncFile(s *segment, mode SyncMode) error {
 // failed sync the kernel may have dropped the dirty pages, so nothing
 // written since the last good sync can be acknowledged.
 func (t *topic) fail(err error) {
-	t.log.Error("write failed; the topic refuses appends until reopened", "err", err)
 	t.wmu.Lock()
+	t.failLocked(err)
+	t.wmu.Unlock()
+}
+
+// failLocked is fail for a caller that holds wmu.
+func (t *topic) failLocked(err error) {
+	t.log.Error("write failed; the topic refuses appends until reopened", "err", err)
 	if t.werr == nil {
 		t.werr = err
 	}
-	t.wmu.Unlock()
 }
 
 // writeGroup writes a group's frames (in offset order) to the active
