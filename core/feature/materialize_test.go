@@ -51,6 +51,23 @@ func matSetup(t *testing.T) (*Pipeline, func() *Pipeline, [][]cell, arrow.Record
 	return mk(), mk, rows, rec
 }
 
+// matLogs opens an input log of the aggregate test schema and an output
+// log of schema out on a fresh in-memory broker, closed when the test ends.
+func matLogs(t *testing.T, out *arrow.Schema) (stream.Broker, stream.Log, stream.Log) {
+	t.Helper()
+	b := memlog.New()
+	t.Cleanup(func() { b.Close() })
+	in, err := b.Open(context.Background(), "ns.inputs.tx", aggSchema(t).Arrow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := b.Open(context.Background(), "ns.features.tx", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, in, o
+}
+
 func appendRows(t *testing.T, log stream.Log, rec arrow.RecordBatch, from, to, batch int) {
 	t.Helper()
 	for i := from; i < to; i += batch {
@@ -117,16 +134,7 @@ func TestMaterializerBackfillAndTail(t *testing.T) {
 	defer rec.Release()
 	want := runPipeline(t, mk(), rec, 500)
 	ctx := context.Background()
-	b := memlog.New()
-	defer b.Close()
-	in, err := b.Open(ctx, "ns.inputs.tx", aggSchema(t).Arrow())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := b.Open(ctx, "ns.features.tx", p.ArrowSchema())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, in, out := matLogs(t, p.ArrowSchema())
 	appendRows(t, in, rec, 0, 4000, 333) // history
 	m, err := NewMaterializer(p, MaterializerOptions{Input: in, Output: out, Checkpointer: &MemCheckpointer{}, CheckpointRows: 1000, BatchRows: 700})
 	if err != nil {
@@ -156,10 +164,7 @@ func TestMaterializerResumesExactly(t *testing.T) {
 	defer rec.Release()
 	want := runPipeline(t, mk(), rec, 500)
 	ctx := context.Background()
-	b := memlog.New()
-	defer b.Close()
-	in, _ := b.Open(ctx, "ns.inputs.tx", aggSchema(t).Arrow())
-	out, _ := b.Open(ctx, "ns.features.tx", mk().ArrowSchema())
+	_, in, out := matLogs(t, mk().ArrowSchema())
 	appendRows(t, in, rec, 0, 2500, 250)
 	// First life: checkpoints stop persisting after two saves, so the
 	// output runs ahead of the last durable checkpoint ("crash").
@@ -204,10 +209,7 @@ func TestMaterializerErrors(t *testing.T) {
 	p, mk, _, rec := matSetup(t)
 	defer rec.Release()
 	ctx := context.Background()
-	b := memlog.New()
-	defer b.Close()
-	in, _ := b.Open(ctx, "ns.inputs.tx", aggSchema(t).Arrow())
-	out, _ := b.Open(ctx, "ns.features.tx", p.ArrowSchema())
+	b, in, out := matLogs(t, p.ArrowSchema())
 	wrong, _ := b.Open(ctx, "ns.features.other", aggSchema(t).Arrow())
 	if _, err := NewMaterializer(p, MaterializerOptions{Input: in, Output: wrong, Checkpointer: &MemCheckpointer{}}); err == nil {
 		t.Error("accepted an output log with the wrong schema")
@@ -272,10 +274,7 @@ func TestMaterializerStopMidBatch(t *testing.T) {
 	defer rec.Release()
 	want := runPipeline(t, mk(), rec, 500)
 	ctx := context.Background()
-	b := memlog.New()
-	defer b.Close()
-	in, _ := b.Open(ctx, "ns.inputs.tx", aggSchema(t).Arrow())
-	out, _ := b.Open(ctx, "ns.features.tx", mk().ArrowSchema())
+	_, in, out := matLogs(t, mk().ArrowSchema())
 	appendRows(t, in, rec, 0, len(rows), 300)
 	ck := &MemCheckpointer{}
 	rctx, cancel := context.WithCancel(ctx)
@@ -314,16 +313,7 @@ func TestMaterializerIdleWakeupsDoNotCheckpoint(t *testing.T) {
 	p, _, rows, rec := matSetup(t)
 	defer rec.Release()
 	ctx := context.Background()
-	b := memlog.New()
-	defer b.Close()
-	in, err := b.Open(ctx, "ns.inputs.tx", aggSchema(t).Arrow())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := b.Open(ctx, "ns.features.tx", p.ArrowSchema())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, in, out := matLogs(t, p.ArrowSchema())
 	ck := &flakyCheckpointer{keep: 1 << 30}
 	m, err := NewMaterializer(p, MaterializerOptions{Input: in, Output: out, Checkpointer: ck,
 		CheckpointRows: 1_000_000, CheckpointInterval: time.Hour})
