@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/spate-ml/spate/core/schema"
 	"github.com/spate-ml/spate/core/stream"
 )
 
@@ -318,7 +317,7 @@ func (m *Materializer) consume(ctx context.Context, recs []arrow.RecordBatch, po
 	m.pmu.Unlock()
 	skip := min(max(0, *outEnd-pos), next-pos)
 	if next > *outEnd {
-		all, err := concatBatches(m.p.ArrowSchema(), outs, m.p.mem)
+		all, err := schema.ConcatBatches(m.p.ArrowSchema(), outs, m.p.mem)
 		if err != nil {
 			return pos, fmt.Errorf("feature: combine feature rows %d..%d: %w", pos, next, err)
 		}
@@ -342,38 +341,6 @@ func (m *Materializer) consume(ctx context.Context, recs []arrow.RecordBatch, po
 		s.Skipped += skip
 	})
 	return next, nil
-}
-
-// concatBatches joins batches of one schema into one batch.
-func concatBatches(sc *arrow.Schema, recs []arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
-	if len(recs) == 1 {
-		recs[0].Retain()
-		return recs[0], nil
-	}
-	cols := make([]arrow.Array, sc.NumFields())
-	var n int64
-	for _, r := range recs {
-		n += r.NumRows()
-	}
-	for c := range cols {
-		parts := make([]arrow.Array, len(recs))
-		for i, r := range recs {
-			parts[i] = r.Column(c)
-		}
-		col, err := array.Concatenate(parts, mem)
-		if err != nil {
-			for _, done := range cols[:c] {
-				done.Release()
-			}
-			return nil, err
-		}
-		cols[c] = col
-	}
-	out := array.NewRecordBatch(sc, cols, n)
-	for _, c := range cols {
-		c.Release()
-	}
-	return out, nil
 }
 
 // Peek computes the feature values rows of the dataset schema would get if

@@ -530,35 +530,7 @@ func readSpan(ctx context.Context, read readFunc, off, n int64) (arrow.RecordBat
 		return parts[0], nil
 	}
 	defer releaseAll(parts)
-	return concatBatches(parts)
-}
-
-func concatBatches(parts []arrow.RecordBatch) (arrow.RecordBatch, error) {
-	sch := parts[0].Schema()
-	cols := make([]arrow.Array, sch.NumFields())
-	var rows int64
-	for _, p := range parts {
-		rows += p.NumRows()
-	}
-	for i := range cols {
-		arrs := make([]arrow.Array, len(parts))
-		for j, p := range parts {
-			arrs[j] = p.Column(i)
-		}
-		c, err := array.Concatenate(arrs, memAlloc())
-		if err != nil {
-			for _, c := range cols[:i] {
-				c.Release()
-			}
-			return nil, err
-		}
-		cols[i] = c
-	}
-	rec := array.NewRecordBatch(sch, cols, rows)
-	for _, c := range cols {
-		c.Release()
-	}
-	return rec, nil
+	return schema.ConcatBatches(parts[0].Schema(), parts, memAlloc())
 }
 
 // FeatureFields returns the raw fields of a dataset followed by its
