@@ -51,18 +51,28 @@ func New(engine *runtime.Engine, logger *slog.Logger, sources map[string]Source,
 	return &Service{engine: engine, log: logger, sources: sources, exchanges: exchanges}
 }
 
+// openStream reads the caller's namespace and starts reading the Arrow
+// batches a client streams in (DoPut, DoExchange).
+func openStream(ctx context.Context, stream flight.DataStreamReader) (string, *flight.Reader, error) {
+	ns, err := namespace(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	rdr, err := flight.NewRecordReader(stream)
+	if err != nil {
+		return "", nil, status.Errorf(codes.InvalidArgument, "read Arrow stream: %v", err)
+	}
+	return ns, rdr, nil
+}
+
 // DoExchange runs a command over a stream of batches: the first message
 // carries a command descriptor {"kind": ...}; the server answers with
 // batches of its own.
 func (s *Service) DoExchange(stream flight.FlightService_DoExchangeServer) error {
 	ctx := stream.Context()
-	ns, err := namespace(ctx)
+	ns, rdr, err := openStream(ctx, stream)
 	if err != nil {
 		return err
-	}
-	rdr, err := flight.NewRecordReader(stream)
-	if err != nil {
-		return status.Errorf(codes.InvalidArgument, "read Arrow stream: %v", err)
 	}
 	defer rdr.Release()
 	desc := rdr.LatestFlightDescriptor()
@@ -202,13 +212,9 @@ func datasetOf(desc *flight.FlightDescriptor) (string, error) {
 // descriptor, acknowledging each one durably written with a PutResult.
 func (s *Service) DoPut(stream flight.FlightService_DoPutServer) error {
 	ctx := stream.Context()
-	ns, err := namespace(ctx)
+	ns, rdr, err := openStream(ctx, stream)
 	if err != nil {
 		return err
-	}
-	rdr, err := flight.NewRecordReader(stream)
-	if err != nil {
-		return status.Errorf(codes.InvalidArgument, "read Arrow stream: %v", err)
 	}
 	defer rdr.Release()
 	desc := rdr.LatestFlightDescriptor()
