@@ -143,6 +143,51 @@ func (c *config) encode(e *enc) {
 	e.bool(c.meritPreprune)
 }
 
+// split writes a branch's routing: feature, threshold, value, the number
+// of children and, for a multiway branch, the value of each child in order.
+func (e *enc) split(kind nodeKind, feature int, threshold float64, value int64, valIndex map[int64]int, nChildren int) {
+	e.u(uint64(feature))
+	e.f(threshold)
+	e.i(value)
+	e.u(uint64(nChildren))
+	if kind == nomMultiBranch {
+		vals := make([]int64, nChildren)
+		for v, i := range valIndex {
+			vals[i] = v
+		}
+		for _, v := range vals {
+			e.i(v)
+		}
+	}
+}
+
+// split reads what enc.split wrote for node id and checks it against the
+// inputs (nNum numeric features of nFeat): the child count is returned for
+// the caller to read the children.
+func (d *dec) split(id int, kind nodeKind, nNum, nFeat int) (feature int, threshold float64, value int64, valIndex map[int64]int, nChildren int) {
+	feature = d.index(id, "feature", nFeat)
+	threshold = d.f()
+	value = d.i()
+	nChildren = d.n(maxCount)
+	if d.err != nil {
+		return
+	}
+	if err := checkBranch(id, kind, feature, nNum, nChildren, len(d.b)); err != nil {
+		d.fail(err)
+		return
+	}
+	if kind == nomMultiBranch {
+		valIndex = make(map[int64]int, nChildren)
+		for i := range nChildren {
+			valIndex[d.i()] = i
+		}
+		if len(valIndex) != nChildren {
+			d.fail(fmt.Errorf("node %d: duplicate branch value", id))
+		}
+	}
+	return
+}
+
 func decodeConfig(d *dec) config {
 	var c config
 	c.nClasses = d.n(1 << 16)
@@ -276,19 +321,7 @@ func (t *core) encodeNode(e *enc, n *node) {
 		e.f(n.errMean)
 	}
 	if !n.isLeaf() {
-		e.u(uint64(n.feature))
-		e.f(n.threshold)
-		e.i(n.value)
-		e.u(uint64(len(n.children)))
-		if n.kind == nomMultiBranch {
-			vals := make([]int64, len(n.children))
-			for v, i := range n.valIndex {
-				vals[i] = v
-			}
-			for _, v := range vals {
-				e.i(v)
-			}
-		}
+		e.split(n.kind, n.feature, n.threshold, n.value, n.valIndex, len(n.children))
 		for _, c := range n.children {
 			t.encodeNode(e, c)
 		}
@@ -367,26 +400,10 @@ func (t *core) decodeNode(d *dec, level int) *node {
 		return nil
 	}
 	if !n.isLeaf() {
-		n.feature = d.index(id, "feature", t.cfg.nNum+t.cfg.nCat)
-		n.threshold = d.f()
-		n.value = d.i()
-		nc := d.n(maxCount)
+		var nc int
+		n.feature, n.threshold, n.value, n.valIndex, nc = d.split(id, n.kind, t.cfg.nNum, t.cfg.nNum+t.cfg.nCat)
 		if d.err != nil {
 			return nil
-		}
-		if err := checkBranch(id, n.kind, n.feature, t.cfg.nNum, nc, len(d.b)); err != nil {
-			d.fail(err)
-			return nil
-		}
-		if n.kind == nomMultiBranch {
-			n.valIndex = make(map[int64]int, nc)
-			for i := range nc {
-				n.valIndex[d.i()] = i
-			}
-			if len(n.valIndex) != nc {
-				d.fail(errors.New("duplicate branch value"))
-				return nil
-			}
 		}
 		n.children = make([]*node, nc)
 		for i := range n.children {

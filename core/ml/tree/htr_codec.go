@@ -51,19 +51,7 @@ func (t *HoeffdingTreeRegressor) encodeNode(e *enc, n *rnode) {
 	e.u(uint64(n.depth))
 	encVar(e, &n.stats)
 	if n.kind != leafNode {
-		e.u(uint64(n.feature))
-		e.f(n.threshold)
-		e.i(n.value)
-		e.u(uint64(len(n.children)))
-		if n.kind == nomMultiBranch {
-			vals := make([]int64, len(n.children))
-			for v, i := range n.valIndex {
-				vals[i] = v
-			}
-			for _, v := range vals {
-				e.i(v)
-			}
-		}
+		e.split(n.kind, n.feature, n.threshold, n.value, n.valIndex, len(n.children))
 		for _, c := range n.children {
 			t.encodeNode(e, c)
 		}
@@ -170,26 +158,10 @@ func (t *HoeffdingTreeRegressor) decodeNode(d *dec, level int) *rnode {
 	}
 	nf := t.nNum + t.nCat
 	if n.kind != leafNode {
-		n.feature = d.index(id, "feature", nf)
-		n.threshold = d.f()
-		n.value = d.i()
-		nc := d.n(maxCount)
+		var nc int
+		n.feature, n.threshold, n.value, n.valIndex, nc = d.split(id, n.kind, t.nNum, nf)
 		if d.err != nil {
 			return nil
-		}
-		if err := checkBranch(id, n.kind, n.feature, t.nNum, nc, len(d.b)); err != nil {
-			d.fail(err)
-			return nil
-		}
-		if n.kind == nomMultiBranch {
-			n.valIndex = make(map[int64]int, nc)
-			for i := range nc {
-				n.valIndex[d.i()] = i
-			}
-			if len(n.valIndex) != nc {
-				d.fail(errBadRegressor)
-				return nil
-			}
 		}
 		n.children = make([]*rnode, nc)
 		for i := range n.children {
