@@ -1,11 +1,11 @@
 package runtime
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
+
+	"github.com/spate-ml/spate/core/internal/wire"
 )
 
 // pendingRow is an input row that was predicted and waits for its label: the
@@ -47,121 +47,63 @@ func newRunnerState(nCat int) *runnerState {
 	return &runnerState{Pending: map[string]*pendingRow{}, Parked: map[string]parkedLabel{}, Dicts: make([]map[string]int64, nCat), Metrics: map[string][]byte{}}
 }
 
-// encoder writes the deterministic binary form of a snapshot.
-type encoder struct{ b []byte }
-
-func (e *encoder) u(v uint64)     { e.b = binary.AppendUvarint(e.b, v) }
-func (e *encoder) i(v int64)      { e.b = binary.AppendVarint(e.b, v) }
-func (e *encoder) f(v float64)    { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v)) }
-func (e *encoder) bytes(p []byte) { e.u(uint64(len(p))); e.b = append(e.b, p...) }
-func (e *encoder) str(s string)   { e.u(uint64(len(s))); e.b = append(e.b, s...) }
-
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = errors.New("truncated model snapshot")
-	}
-}
-func (d *decoder) u() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-func (d *decoder) i() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-func (d *decoder) f() float64 {
-	if len(d.b) < 8 {
-		d.fail()
-		return 0
-	}
-	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
-	d.b = d.b[8:]
-	return v
-}
-func (d *decoder) bytes() []byte {
-	n := d.u()
-	if uint64(len(d.b)) < n {
-		d.fail()
-		return nil
-	}
-	p := append([]byte(nil), d.b[:n]...)
-	d.b = d.b[n:]
-	return p
-}
-func (d *decoder) str() string { return string(d.bytes()) }
-
 const snapshotMagic = "SPATEv1\x00"
 
 // encodeSnapshot writes the learner bytes and the state, with map entries in
 // a fixed order so that equal states give equal bytes.
 func encodeSnapshot(model []byte, st *runnerState) []byte {
-	e := &encoder{b: append(make([]byte, 0, len(model)+1024), snapshotMagic...)}
-	e.bytes(model)
-	e.i(st.InCursor)
-	e.i(st.LabCursor)
-	e.i(st.Learned)
-	e.i(st.Predicted)
-	e.i(st.DroppedRows)
-	e.i(st.DroppedLabels)
-	e.i(st.Version)
+	e := wire.NewEncoder(append(make([]byte, 0, len(model)+1024), snapshotMagic...))
+	e.Bytes(model)
+	e.Varint(st.InCursor)
+	e.Varint(st.LabCursor)
+	e.Varint(st.Learned)
+	e.Varint(st.Predicted)
+	e.Varint(st.DroppedRows)
+	e.Varint(st.DroppedLabels)
+	e.Varint(st.Version)
 	keys := make([]string, 0, len(st.Pending))
 	for k := range st.Pending {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(a, b int) bool { return st.Pending[keys[a]].Offset < st.Pending[keys[b]].Offset })
-	e.u(uint64(len(keys)))
+	e.Uvarint(uint64(len(keys)))
 	for _, k := range keys {
 		p := st.Pending[k]
-		e.str(k)
-		e.i(p.Offset)
-		e.u(uint64(len(p.Num)))
+		e.Str(k)
+		e.Varint(p.Offset)
+		e.Uvarint(uint64(len(p.Num)))
 		for _, v := range p.Num {
-			e.f(v)
+			e.F64(v)
 		}
-		e.u(uint64(len(p.Cat)))
+		e.Uvarint(uint64(len(p.Cat)))
 		for _, v := range p.Cat {
-			e.i(v)
+			e.Varint(v)
 		}
-		e.f(p.Score)
-		e.i(int64(p.Class))
+		e.F64(p.Score)
+		e.Varint(int64(p.Class))
 	}
 	keys = keys[:0]
 	for k := range st.Parked {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(a, b int) bool { return st.Parked[keys[a]].Offset < st.Parked[keys[b]].Offset })
-	e.u(uint64(len(keys)))
+	e.Uvarint(uint64(len(keys)))
 	for _, k := range keys {
-		e.str(k)
-		e.i(st.Parked[k].Offset)
-		e.f(st.Parked[k].Label)
+		e.Str(k)
+		e.Varint(st.Parked[k].Offset)
+		e.F64(st.Parked[k].Label)
 	}
-	e.u(uint64(len(st.Dicts)))
+	e.Uvarint(uint64(len(st.Dicts)))
 	for _, d := range st.Dicts {
 		keys = keys[:0]
 		for k := range d {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		e.u(uint64(len(keys)))
+		e.Uvarint(uint64(len(keys)))
 		for _, k := range keys {
-			e.str(k)
-			e.i(d[k])
+			e.Str(k)
+			e.Varint(d[k])
 		}
 	}
 	keys = keys[:0]
@@ -169,66 +111,66 @@ func encodeSnapshot(model []byte, st *runnerState) []byte {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	e.u(uint64(len(keys)))
+	e.Uvarint(uint64(len(keys)))
 	for _, k := range keys {
-		e.str(k)
-		e.bytes(st.Metrics[k])
+		e.Str(k)
+		e.Bytes(st.Metrics[k])
 	}
-	e.u(uint64(len(st.Ticks)))
+	e.Uvarint(uint64(len(st.Ticks)))
 	for _, t := range st.Ticks {
-		e.i(t.In)
-		e.i(t.Lab)
+		e.Varint(t.In)
+		e.Varint(t.Lab)
 	}
-	return e.b
+	return e.Data()
 }
 
 func decodeSnapshot(b []byte) (model []byte, st *runnerState, err error) {
 	if len(b) < len(snapshotMagic) || string(b[:len(snapshotMagic)]) != snapshotMagic {
 		return nil, nil, errors.New("not a model snapshot")
 	}
-	d := &decoder{b: b[len(snapshotMagic):]}
-	model = d.bytes()
+	d := wire.NewDecoder(b[len(snapshotMagic):])
+	model = d.Bytes()
 	st = &runnerState{Pending: map[string]*pendingRow{}, Parked: map[string]parkedLabel{}, Metrics: map[string][]byte{}}
-	st.InCursor, st.LabCursor, st.Learned, st.Predicted = d.i(), d.i(), d.i(), d.i()
-	st.DroppedRows, st.DroppedLabels, st.Version = d.i(), d.i(), d.i()
-	for n := d.u(); n > 0 && d.err == nil; n-- {
-		k := d.str()
-		p := &pendingRow{Offset: d.i()}
-		p.Num = make([]float64, d.u())
+	st.InCursor, st.LabCursor, st.Learned, st.Predicted = d.Varint(), d.Varint(), d.Varint(), d.Varint()
+	st.DroppedRows, st.DroppedLabels, st.Version = d.Varint(), d.Varint(), d.Varint()
+	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
+		k := d.Str()
+		p := &pendingRow{Offset: d.Varint()}
+		p.Num = make([]float64, d.Count(8))
 		for i := range p.Num {
-			p.Num[i] = d.f()
+			p.Num[i] = d.F64()
 		}
-		p.Cat = make([]int64, d.u())
+		p.Cat = make([]int64, d.Count(1))
 		for i := range p.Cat {
-			p.Cat[i] = d.i()
+			p.Cat[i] = d.Varint()
 		}
-		p.Score, p.Class = d.f(), int(d.i())
+		p.Score, p.Class = d.F64(), int(d.Varint())
 		st.Pending[k] = p
 	}
-	for n := d.u(); n > 0 && d.err == nil; n-- {
-		k := d.str()
-		st.Parked[k] = parkedLabel{Offset: d.i(), Label: d.f()}
+	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
+		k := d.Str()
+		st.Parked[k] = parkedLabel{Offset: d.Varint(), Label: d.F64()}
 	}
-	st.Dicts = make([]map[string]int64, d.u())
+	st.Dicts = make([]map[string]int64, d.Count(1))
 	for i := range st.Dicts {
-		for n := d.u(); n > 0 && d.err == nil; n-- {
+		for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
 			if st.Dicts[i] == nil {
 				st.Dicts[i] = map[string]int64{}
 			}
-			k := d.str()
-			st.Dicts[i][k] = d.i()
+			k := d.Str()
+			st.Dicts[i][k] = d.Varint()
 		}
 	}
-	for n := d.u(); n > 0 && d.err == nil; n-- {
-		k := d.str()
-		st.Metrics[k] = d.bytes()
+	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
+		k := d.Str()
+		st.Metrics[k] = d.Bytes()
 	}
-	st.Ticks = make([]tick, d.u())
+	st.Ticks = make([]tick, d.Count(2))
 	for i := range st.Ticks {
-		st.Ticks[i] = tick{In: d.i(), Lab: d.i()}
+		st.Ticks[i] = tick{In: d.Varint(), Lab: d.Varint()}
 	}
-	if d.err != nil {
-		return nil, nil, fmt.Errorf("decode snapshot: %w", d.err)
+	if d.Err() != nil {
+		return nil, nil, fmt.Errorf("decode snapshot: %w", d.Err())
 	}
 	return model, st, nil
 }

@@ -3,8 +3,8 @@ package anomaly
 import (
 	"fmt"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
-	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // InputSpec reports the width the detector was built for (ml.SpecReporter).

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
-	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // InputSpec reports the width and class count the classifier was built for

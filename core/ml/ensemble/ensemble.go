@@ -17,12 +17,12 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/drift"
 	"github.com/spate-ml/spate/core/ml/internal/classpred"
 	"github.com/spate-ml/spate/core/ml/internal/params"
 	"github.com/spate-ml/spate/core/ml/internal/pyrand"
-	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // Register adds LeveragingBaggingClassifier and AdaBoostClassifier to r.

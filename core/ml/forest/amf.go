@@ -15,11 +15,11 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/internal/classpred"
 	"github.com/spate-ml/spate/core/ml/internal/params"
 	"github.com/spate-ml/spate/core/ml/internal/pyrand"
-	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // Register adds AMFClassifier and AMFRegressor to r.

@@ -4,8 +4,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml/internal/pyrand"
-	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // mnode holds a node's links and scalar statistics.

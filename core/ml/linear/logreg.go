@@ -16,10 +16,10 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/internal/classpred"
 	"github.com/spate-ml/spate/core/ml/internal/params"
-	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // Register adds LogisticRegression to r.

@@ -26,9 +26,9 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/internal/params"
-	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // Algorithm names.

@@ -3,8 +3,8 @@ package preprocess
 import (
 	"fmt"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
-	"github.com/spate-ml/spate/core/ml/internal/wire"
 )
 
 // InputSpec reports the widths the preprocessor reads and the base model's

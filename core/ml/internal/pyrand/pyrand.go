@@ -11,7 +11,7 @@ import (
 	"math/bits"
 	"sort"
 
-	"github.com/spate-ml/spate/core/ml/internal/wire"
+	"github.com/spate-ml/spate/core/internal/wire"
 )
 
 const n = 624

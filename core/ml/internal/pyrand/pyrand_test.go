@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spate-ml/spate/core/ml/internal/wire"
+	"github.com/spate-ml/spate/core/internal/wire"
 )
 
 func TestKnownCPythonValues(t *testing.T) {

@@ -1,8 +1,9 @@
-// Package wire owns the compact, deterministic binary encoding that the
-// online learners use for their state (MarshalBinary and the registry
-// decoders): unsigned and zig-zag varints, little-endian fixed-width
-// numbers, booleans and length-prefixed float slices, byte strings and
-// strings. Equal state always encodes to equal bytes.
+// Package wire owns the compact, deterministic binary encoding of Spate's
+// stored state (the online learners' MarshalBinary and registry decoders,
+// the runtime's model snapshots): unsigned and zig-zag varints,
+// little-endian fixed-width numbers, booleans and length-prefixed float
+// slices, byte strings and strings. Equal state always encodes to equal
+// bytes.
 package wire
 
 import (
@@ -13,10 +14,14 @@ import (
 
 // ErrTruncated is the error a Decoder records when the input ends early or
 // a length does not fit the bytes left.
-var ErrTruncated = errors.New("truncated learner state")
+var ErrTruncated = errors.New("truncated state")
 
 // Encoder appends values to a byte slice. The zero value is ready to use.
 type Encoder struct{ b []byte }
+
+// NewEncoder returns an Encoder that appends after prefix (a header, and
+// the capacity the caller expects to fill).
+func NewEncoder(prefix []byte) *Encoder { return &Encoder{b: prefix} }
 
 // Data returns the bytes written so far.
 func (e *Encoder) Data() []byte { return e.b }
@@ -195,7 +200,7 @@ func (d *Decoder) Finish() error {
 		return d.err
 	}
 	if len(d.b) != 0 {
-		return errors.New("trailing bytes after learner state")
+		return errors.New("trailing bytes after the state")
 	}
 	return nil
 }
