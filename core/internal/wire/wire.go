@@ -86,9 +86,18 @@ func (d *Decoder) Len() int { return len(d.b) }
 
 // Fail records ErrTruncated (unless an error is already recorded) and drops
 // the bytes left, so that later reads return zero values.
-func (d *Decoder) Fail() {
+func (d *Decoder) Fail() { d.Abort(ErrTruncated) }
+
+// Abort records err (unless an error is already recorded) and, like Fail,
+// drops the bytes left, so that later reads return zero values and no
+// count read after the fault can drive an allocation. A nil err does
+// nothing.
+func (d *Decoder) Abort(err error) {
+	if err == nil {
+		return
+	}
 	if d.err == nil {
-		d.err = ErrTruncated
+		d.err = err
 	}
 	d.b = nil
 }

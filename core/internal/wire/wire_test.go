@@ -187,3 +187,23 @@ func TestBytesAreCopied(t *testing.T) {
 		t.Fatalf("decoded bytes alias the input: %v", got)
 	}
 }
+
+func TestAbortStopsReadsAndIgnoresNil(t *testing.T) {
+	e := &Encoder{}
+	e.Uvarint(7)
+	e.Uvarint(9)
+	d := NewDecoder(e.Data())
+	d.Abort(nil)
+	if d.Err() != nil || d.Uvarint() != 7 {
+		t.Fatal("Abort(nil) changed the decoder")
+	}
+	bad := errors.New("bad count")
+	d.Abort(bad)
+	if d.Uvarint() != 0 || d.Len() != 0 || !errors.Is(d.Err(), bad) {
+		t.Fatalf("after Abort: err %v, %d bytes left", d.Err(), d.Len())
+	}
+	d.Abort(errors.New("later"))
+	if !errors.Is(d.Err(), bad) {
+		t.Fatalf("the first error must stick, got %v", d.Err())
+	}
+}

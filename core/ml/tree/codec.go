@@ -1,104 +1,39 @@
 package tree
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml/drift"
 )
 
 // codecVersion prefixes every encoding so the format can evolve.
 const codecVersion = 1
 
-// enc appends a deterministic little-endian encoding.
-type enc struct{ b []byte }
-
-func (e *enc) u(v uint64)  { e.b = binary.AppendUvarint(e.b, v) }
-func (e *enc) i(v int64)   { e.b = binary.AppendVarint(e.b, v) }
-func (e *enc) f(v float64) { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v)) }
-func (e *enc) bool(v bool) {
-	if v {
-		e.b = append(e.b, 1)
-	} else {
-		e.b = append(e.b, 0)
-	}
-}
-
-// dec reads what enc wrote; the first error sticks. budget is how many
-// more per-class and per-feature slots the decoded state may allocate
-// (see allocBudget).
+// dec reads what a wire.Encoder wrote, with the tree's own checks: budget
+// is how many more per-class and per-feature slots the decoded state may
+// allocate (see allocBudget), node counts the nodes started so far, to
+// name one in errors. The first fault sticks and stops further reads
+// (wire.Decoder.Abort).
 type dec struct {
-	b      []byte
-	err    error
+	*wire.Decoder
 	budget int
-	node   int // nodes started so far, to name one in errors
+	node   int
 }
 
 // newDec returns a dec reading data with the allocation budget its size
 // allows.
-func newDec(data []byte) dec { return dec{b: data, budget: allocBudget(len(data))} }
-
-var errTruncated = errors.New("truncated tree encoding")
-
-func (d *dec) fail(err error) {
-	if d.err == nil {
-		d.err = err
-	}
-}
-
-func (d *dec) u() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail(errTruncated)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *dec) i() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail(errTruncated)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *dec) f() float64 {
-	if d.err != nil || len(d.b) < 8 {
-		d.fail(errTruncated)
-		return 0
-	}
-	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *dec) bool() bool {
-	if d.err != nil || len(d.b) < 1 {
-		d.fail(errTruncated)
-		return false
-	}
-	v := d.b[0] != 0
-	d.b = d.b[1:]
-	return v
+func newDec(data []byte) dec {
+	return dec{Decoder: wire.NewDecoder(data), budget: allocBudget(len(data))}
 }
 
 // n reads a count bounded by limit.
 func (d *dec) n(limit int) int {
-	v := d.u()
+	v := d.Uvarint()
 	if v > uint64(limit) {
-		d.fail(fmt.Errorf("count %d over limit %d", v, limit))
+		d.Abort(fmt.Errorf("count %d over limit %d", v, limit))
 		return 0
 	}
 	return int(v)
@@ -107,82 +42,70 @@ func (d *dec) n(limit int) int {
 // class reads a class index below k.
 func (d *dec) class(k int) int { return d.n(k - 1) }
 
-func (d *dec) bytes() []byte {
-	n := d.u()
-	if d.err == nil && n > uint64(len(d.b)) {
-		d.fail(errTruncated)
-	}
-	if d.err != nil {
-		return nil
-	}
-	v := d.b[:n]
-	d.b = d.b[n:]
-	return v
-}
-
 const maxCount = 1 << 30
 
-func (c *config) encode(e *enc) {
-	e.u(uint64(c.nClasses))
-	e.u(uint64(c.nNum))
-	e.u(uint64(c.nCat))
-	e.f(c.gracePeriod)
-	e.u(uint64(c.maxDepth))
-	e.u(uint64(c.criterion))
-	e.f(c.delta)
-	e.f(c.tau)
-	e.u(uint64(c.leafPred))
-	e.f(c.nbThreshold)
-	e.u(uint64(c.nSplits))
-	e.bool(c.binarySplit)
-	e.f(c.minBranchFrac)
-	e.f(c.maxShare)
-	e.f(c.maxSizeMiB)
-	e.u(uint64(c.memPeriod))
-	e.bool(c.stopMem)
-	e.bool(c.meritPreprune)
+func (c *config) encode(e *wire.Encoder) {
+	e.Uvarint(uint64(c.nClasses))
+	e.Uvarint(uint64(c.nNum))
+	e.Uvarint(uint64(c.nCat))
+	e.F64(c.gracePeriod)
+	e.Uvarint(uint64(c.maxDepth))
+	e.Uvarint(uint64(c.criterion))
+	e.F64(c.delta)
+	e.F64(c.tau)
+	e.Uvarint(uint64(c.leafPred))
+	e.F64(c.nbThreshold)
+	e.Uvarint(uint64(c.nSplits))
+	e.Boolean(c.binarySplit)
+	e.F64(c.minBranchFrac)
+	e.F64(c.maxShare)
+	e.F64(c.maxSizeMiB)
+	e.Uvarint(uint64(c.memPeriod))
+	e.Boolean(c.stopMem)
+	e.Boolean(c.meritPreprune)
 }
 
-// split writes a branch's routing: feature, threshold, value, the number
-// of children and, for a multiway branch, the value of each child in order.
-func (e *enc) split(kind nodeKind, feature int, threshold float64, value int64, valIndex map[int64]int, nChildren int) {
-	e.u(uint64(feature))
-	e.f(threshold)
-	e.i(value)
-	e.u(uint64(nChildren))
+// encodeSplit writes a branch's routing: feature, threshold, value, the
+// number of children and, for a multiway branch, the value of each child in
+// order.
+func encodeSplit(e *wire.Encoder, kind nodeKind, feature int, threshold float64, value int64, valIndex map[int64]int, nChildren int) {
+	e.Uvarint(uint64(feature))
+	e.F64(threshold)
+	e.Varint(value)
+	e.Uvarint(uint64(nChildren))
 	if kind == nomMultiBranch {
 		vals := make([]int64, nChildren)
 		for v, i := range valIndex {
 			vals[i] = v
 		}
 		for _, v := range vals {
-			e.i(v)
+			e.Varint(v)
 		}
 	}
 }
 
-// split reads what enc.split wrote for node id and checks it against the
+// split reads what encodeSplit wrote for node id and checks it against the
 // inputs (nNum numeric features of nFeat): the child count is returned for
 // the caller to read the children.
 func (d *dec) split(id int, kind nodeKind, nNum, nFeat int) (feature int, threshold float64, value int64, valIndex map[int64]int, nChildren int) {
 	feature = d.index(id, "feature", nFeat)
-	threshold = d.f()
-	value = d.i()
+	threshold = d.F64()
+	value = d.Varint()
 	nChildren = d.n(maxCount)
-	if d.err != nil {
+	if d.Err() != nil {
 		return
 	}
-	if err := checkBranch(id, kind, feature, nNum, nChildren, len(d.b)); err != nil {
-		d.fail(err)
+	if err := checkBranch(id, kind, feature, nNum, nChildren, d.Len()); err != nil {
+		d.Abort(err)
 		return
 	}
 	if kind == nomMultiBranch {
 		valIndex = make(map[int64]int, nChildren)
 		for i := range nChildren {
-			valIndex[d.i()] = i
+			valIndex[d.Varint()] = i
 		}
 		if len(valIndex) != nChildren {
-			d.fail(fmt.Errorf("node %d: duplicate branch value", id))
+			d.Abort(fmt.Errorf("node %d: duplicate branch value", id))
 		}
 	}
 	return
@@ -193,35 +116,35 @@ func decodeConfig(d *dec) config {
 	c.nClasses = d.n(1 << 16)
 	c.nNum = d.n(maxCount)
 	c.nCat = d.n(maxCount)
-	c.gracePeriod = d.f()
+	c.gracePeriod = d.F64()
 	c.maxDepth = d.n(math.MaxInt32)
 	c.criterion = d.n(critHellinger)
-	c.delta = d.f()
-	c.tau = d.f()
+	c.delta = d.F64()
+	c.tau = d.F64()
 	c.leafPred = d.n(predNBA)
-	c.nbThreshold = d.f()
+	c.nbThreshold = d.F64()
 	c.nSplits = d.n(maxCount)
-	c.binarySplit = d.bool()
-	c.minBranchFrac = d.f()
-	c.maxShare = d.f()
-	c.maxSizeMiB = d.f()
+	c.binarySplit = d.Boolean()
+	c.minBranchFrac = d.F64()
+	c.maxShare = d.F64()
+	c.maxSizeMiB = d.F64()
 	c.memPeriod = d.n(math.MaxInt32)
-	c.stopMem = d.bool()
-	c.meritPreprune = d.bool()
-	if d.err == nil && (c.nClasses < 2 || c.memPeriod < 1 || c.nSplits < 1) {
-		d.fail(errors.New("invalid tree config"))
+	c.stopMem = d.Boolean()
+	c.meritPreprune = d.Boolean()
+	if d.Err() == nil && (c.nClasses < 2 || c.memPeriod < 1 || c.nSplits < 1) {
+		d.Abort(errors.New("invalid tree config"))
 	}
-	if d.err == nil {
-		d.fail(checkWidths(c.nNum, c.nCat))
+	if d.Err() == nil {
+		d.Abort(checkWidths(c.nNum, c.nCat))
 	}
 	return c
 }
 
-func encodeDist(e *enc, cd *classDist) {
-	e.u(uint64(len(cd.order)))
+func encodeDist(e *wire.Encoder, cd *classDist) {
+	e.Uvarint(uint64(len(cd.order)))
 	for _, c := range cd.order {
-		e.u(uint64(c))
-		e.f(cd.w[c])
+		e.Uvarint(uint64(c))
+		e.F64(cd.w[c])
 	}
 }
 
@@ -230,12 +153,12 @@ func decodeDist(d *dec, k int) classDist {
 	n := d.n(k)
 	for range n {
 		c := d.class(k)
-		w := d.f()
-		if d.err != nil {
+		w := d.F64()
+		if d.Err() != nil {
 			break
 		}
 		if cd.in[c] {
-			d.fail(errors.New("duplicate class in distribution"))
+			d.Abort(errors.New("duplicate class in distribution"))
 			break
 		}
 		cd.set(c, w)
@@ -243,51 +166,51 @@ func decodeDist(d *dec, k int) classDist {
 	return cd
 }
 
-func (t *core) encode(e *enc) {
-	e.u(codecVersion)
+func (t *core) encode(e *wire.Encoder) {
+	e.Uvarint(codecVersion)
 	t.cfg.encode(e)
 	for _, s := range t.classes {
-		e.bool(s)
+		e.Boolean(s)
 	}
-	e.u(uint64(t.nActive))
-	e.u(uint64(t.nInactive))
-	e.f(t.activeEst)
-	e.f(t.inactiveEst)
-	e.f(t.overhead)
-	e.bool(t.growthAllowed)
-	e.f(t.weightSeen)
-	e.bool(t.root != nil)
+	e.Uvarint(uint64(t.nActive))
+	e.Uvarint(uint64(t.nInactive))
+	e.F64(t.activeEst)
+	e.F64(t.inactiveEst)
+	e.F64(t.overhead)
+	e.Boolean(t.growthAllowed)
+	e.F64(t.weightSeen)
+	e.Boolean(t.root != nil)
 	if t.root != nil {
 		t.encodeNode(e, t.root)
 	}
 }
 
 func (t *core) marshal(dst []byte) []byte {
-	e := enc{b: dst}
-	t.encode(&e)
-	return e.b
+	e := wire.NewEncoder(dst)
+	t.encode(e)
+	return e.Data()
 }
 
 func decodeCore(d *dec) core {
-	if v := d.u(); d.err == nil && v != codecVersion {
-		d.fail(fmt.Errorf("unknown tree encoding version %d", v))
+	if v := d.Uvarint(); d.Err() == nil && v != codecVersion {
+		d.Abort(fmt.Errorf("unknown tree encoding version %d", v))
 	}
 	cfg := decodeConfig(d)
-	if d.err != nil {
+	if d.Err() != nil {
 		return core{}
 	}
 	t := newCore(cfg)
 	for c := range t.classes {
-		t.classes[c] = d.bool()
+		t.classes[c] = d.Boolean()
 	}
 	t.nActive = d.n(maxCount)
 	t.nInactive = d.n(maxCount)
-	t.activeEst = d.f()
-	t.inactiveEst = d.f()
-	t.overhead = d.f()
-	t.growthAllowed = d.bool()
-	t.weightSeen = d.f()
-	if d.bool() {
+	t.activeEst = d.F64()
+	t.inactiveEst = d.F64()
+	t.overhead = d.F64()
+	t.growthAllowed = d.Boolean()
+	t.weightSeen = d.F64()
+	if d.Boolean() {
 		t.root = t.decodeNode(d, 0)
 	}
 	return t
@@ -296,11 +219,11 @@ func decodeCore(d *dec) core {
 func unmarshalCore(data []byte) (core, error) {
 	d := newDec(data)
 	t := decodeCore(&d)
-	if d.err == nil && len(d.b) != 0 {
-		d.fail(errors.New("trailing bytes after tree encoding"))
+	if d.Err() == nil && d.Len() != 0 {
+		d.Abort(errors.New("trailing bytes after tree encoding"))
 	}
-	if d.err != nil {
-		return core{}, fmt.Errorf("decode tree: %w", d.err)
+	if d.Err() != nil {
+		return core{}, fmt.Errorf("decode tree: %w", d.Err())
 	}
 	if err := t.validate(false); err != nil {
 		return core{}, fmt.Errorf("decode tree: %w", err)
@@ -308,64 +231,63 @@ func unmarshalCore(data []byte) (core, error) {
 	return t, nil
 }
 
-func (t *core) encodeNode(e *enc, n *node) {
-	e.u(uint64(n.kind))
-	e.u(uint64(n.depth))
+func (t *core) encodeNode(e *wire.Encoder, n *node) {
+	e.Uvarint(uint64(n.kind))
+	e.Uvarint(uint64(n.depth))
 	encodeDist(e, &n.stats)
-	e.bool(n.det != nil)
+	e.Boolean(n.det != nil)
 	if n.det != nil {
 		b, _ := n.det.MarshalBinary()
-		e.u(uint64(len(b)))
-		e.b = append(e.b, b...)
-		e.f(n.errN)
-		e.f(n.errMean)
+		e.Bytes(b)
+		e.F64(n.errN)
+		e.F64(n.errMean)
 	}
 	if !n.isLeaf() {
-		e.split(n.kind, n.feature, n.threshold, n.value, n.valIndex, len(n.children))
+		encodeSplit(e, n.kind, n.feature, n.threshold, n.value, n.valIndex, len(n.children))
 		for _, c := range n.children {
 			t.encodeNode(e, c)
 		}
-		e.bool(n.alt != nil)
+		e.Boolean(n.alt != nil)
 		if n.alt != nil {
 			t.encodeNode(e, n.alt)
 		}
 		return
 	}
-	e.bool(n.active)
-	e.f(n.lastSplitAt)
-	e.f(n.mcCorrect)
-	e.f(n.nbCorrect)
-	e.u(uint64(len(n.splitOrder)))
+	e.Boolean(n.active)
+	e.F64(n.lastSplitAt)
+	e.F64(n.mcCorrect)
+	e.F64(n.nbCorrect)
+	e.Uvarint(uint64(len(n.splitOrder)))
 	for _, f := range n.splitOrder {
-		e.u(uint64(f))
+		e.Uvarint(uint64(f))
 		if int(f) < t.cfg.nNum {
 			g := &n.num[f]
-			e.u(uint64(len(g.order)))
+			e.Uvarint(uint64(len(g.order)))
 			for _, c := range g.order {
 				gc := &g.cls[c]
-				e.u(uint64(c))
-				e.f(gc.min)
-				e.f(gc.max)
-				e.f(gc.n)
-				e.f(gc.mean)
-				e.f(gc.s)
+				e.Uvarint(uint64(c))
+				e.F64(gc.min)
+				e.F64(gc.max)
+				e.F64(gc.n)
+				e.F64(gc.mean)
+				e.F64(gc.s)
 			}
 			continue
 		}
 		s := &n.cat[int(f)-t.cfg.nNum]
-		e.u(uint64(len(s.vals)))
+		e.Uvarint(uint64(len(s.vals)))
 		for _, v := range s.vals {
-			e.i(v)
+			e.Varint(v)
 		}
-		e.u(uint64(len(s.classOrder)))
+		e.Uvarint(uint64(len(s.classOrder)))
 		for _, c := range s.classOrder {
-			e.u(uint64(c))
-			e.f(s.classTotal[c])
+			e.Uvarint(uint64(c))
+			e.F64(s.classTotal[c])
 			for p := range s.vals {
-				e.f(s.cnt[p*s.k+int(c)])
+				e.F64(s.cnt[p*s.k+int(c)])
 			}
 		}
-		e.f(s.total)
+		e.F64(s.total)
 	}
 }
 
@@ -373,7 +295,7 @@ const maxTreeDepth = 1 << 16
 
 func (t *core) decodeNode(d *dec, level int) *node {
 	if level > maxTreeDepth {
-		d.fail(errors.New("tree too deep"))
+		d.Abort(errors.New("tree too deep"))
 		return nil
 	}
 	k := t.cfg.nClasses
@@ -386,43 +308,43 @@ func (t *core) decodeNode(d *dec, level int) *node {
 	n.kind = nodeKind(d.n(int(nomMultiBranch)))
 	n.depth = d.n(math.MaxInt32)
 	n.stats = decodeDist(d, k)
-	if d.bool() {
-		det, err := drift.UnmarshalADWIN(d.bytes())
+	if d.Boolean() {
+		det, err := drift.UnmarshalADWIN(d.Bytes())
 		if err != nil {
-			d.fail(err)
+			d.Abort(err)
 			return nil
 		}
 		n.det = det
-		n.errN = d.f()
-		n.errMean = d.f()
+		n.errN = d.F64()
+		n.errMean = d.F64()
 	}
-	if d.err != nil {
+	if d.Err() != nil {
 		return nil
 	}
 	if !n.isLeaf() {
 		var nc int
 		n.feature, n.threshold, n.value, n.valIndex, nc = d.split(id, n.kind, t.cfg.nNum, t.cfg.nNum+t.cfg.nCat)
-		if d.err != nil {
+		if d.Err() != nil {
 			return nil
 		}
 		n.children = make([]*node, nc)
 		for i := range n.children {
 			n.children[i] = t.decodeNode(d, level+1)
-			if d.err != nil {
+			if d.Err() != nil {
 				return nil
 			}
 		}
-		if d.bool() {
+		if d.Boolean() {
 			n.alt = t.decodeNode(d, level+1)
 		}
 		return n
 	}
-	n.active = d.bool()
-	n.lastSplitAt = d.f()
-	n.mcCorrect = d.f()
-	n.nbCorrect = d.f()
+	n.active = d.Boolean()
+	n.lastSplitAt = d.F64()
+	n.mcCorrect = d.F64()
+	n.nbCorrect = d.F64()
 	ns := d.n(t.cfg.nNum + t.cfg.nCat)
-	if d.err != nil {
+	if d.Err() != nil {
 		return nil
 	}
 	if ns > 0 && !d.spend((t.cfg.nNum+t.cfg.nCat)*(k+1)) {
@@ -436,11 +358,11 @@ func (t *core) decodeNode(d *dec, level int) *node {
 	}
 	for range ns {
 		f := d.index(id, "splitter feature", t.cfg.nNum+t.cfg.nCat)
-		if d.err != nil {
+		if d.Err() != nil {
 			return nil
 		}
 		if n.hasSplit[f] {
-			d.fail(fmt.Errorf("node %d: two splitters for feature %d", id, f))
+			d.Abort(fmt.Errorf("node %d: two splitters for feature %d", id, f))
 			return nil
 		}
 		n.hasSplit[f] = true
@@ -450,21 +372,21 @@ func (t *core) decodeNode(d *dec, level int) *node {
 			nc := d.n(k)
 			for range nc {
 				c := d.class(k)
-				if d.err != nil || g.cls[c].in {
-					d.fail(errors.New("malformed numeric splitter"))
+				if d.Err() != nil || g.cls[c].in {
+					d.Abort(errors.New("malformed numeric splitter"))
 					return nil
 				}
 				g.order = append(g.order, int32(c))
-				g.cls[c] = gaussClass{in: true, min: d.f(), max: d.f(), n: d.f(), mean: d.f(), s: d.f()}
+				g.cls[c] = gaussClass{in: true, min: d.F64(), max: d.F64(), n: d.F64(), mean: d.F64(), s: d.F64()}
 			}
 			continue
 		}
 		s := newNominalSplitter(k)
-		nv := d.n(len(d.b))
+		nv := d.n(d.Len())
 		for range nv {
-			v := d.i()
-			if _, dup := s.idx[v]; dup || d.err != nil {
-				d.fail(errors.New("malformed nominal splitter"))
+			v := d.Varint()
+			if _, dup := s.idx[v]; dup || d.Err() != nil {
+				d.Abort(errors.New("malformed nominal splitter"))
 				return nil
 			}
 			s.idx[v] = int32(len(s.vals))
@@ -482,18 +404,18 @@ func (t *core) decodeNode(d *dec, level int) *node {
 		nc := d.n(k)
 		for range nc {
 			c := d.class(k)
-			if d.err != nil || s.classIn[c] {
-				d.fail(errors.New("malformed nominal splitter"))
+			if d.Err() != nil || s.classIn[c] {
+				d.Abort(errors.New("malformed nominal splitter"))
 				return nil
 			}
 			s.classIn[c] = true
 			s.classOrder = append(s.classOrder, int32(c))
-			s.classTotal[c] = d.f()
+			s.classTotal[c] = d.F64()
 			for p := range nv {
-				s.cnt[p*k+c] = d.f()
+				s.cnt[p*k+c] = d.F64()
 			}
 		}
-		s.total = d.f()
+		s.total = d.F64()
 		n.cat[f-t.cfg.nNum] = s
 	}
 	return n

@@ -1,11 +1,11 @@
 package tree
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/drift"
 )
@@ -372,48 +372,47 @@ func (t *HoeffdingAdaptiveTreeClassifier) Counts() (alternates, pruned, switched
 
 // MarshalBinary implements ml.Learner.
 func (t *HoeffdingAdaptiveTreeClassifier) MarshalBinary() ([]byte, error) {
-	b := t.core.marshal(nil)
-	e := enc{b: b}
-	e.bool(t.bootstrap)
-	e.f(t.driftWindow)
-	e.f(t.switchSig)
-	e.f(t.adwin.Delta)
-	e.i(t.seed)
-	e.u(uint64(t.nAlternates))
-	e.u(uint64(t.nPruned))
-	e.u(uint64(t.nSwitched))
-	e.u(uint64(t.rng.index))
+	e := wire.NewEncoder(t.core.marshal(nil))
+	e.Boolean(t.bootstrap)
+	e.F64(t.driftWindow)
+	e.F64(t.switchSig)
+	e.F64(t.adwin.Delta)
+	e.Varint(t.seed)
+	e.Uvarint(uint64(t.nAlternates))
+	e.Uvarint(uint64(t.nPruned))
+	e.Uvarint(uint64(t.nSwitched))
+	e.Uvarint(uint64(t.rng.index))
 	for _, s := range t.rng.state {
-		e.b = binary.LittleEndian.AppendUint32(e.b, s)
+		e.U32(s)
 	}
-	return e.b, nil
+	return e.Data(), nil
 }
 
 func decodeHAT(data []byte) (*HoeffdingAdaptiveTreeClassifier, error) {
 	d := newDec(data)
 	c := decodeCore(&d)
-	if d.err != nil {
-		return nil, fmt.Errorf("decode tree: %w", d.err)
+	if d.Err() != nil {
+		return nil, fmt.Errorf("decode tree: %w", d.Err())
 	}
 	t := &HoeffdingAdaptiveTreeClassifier{core: c}
-	t.bootstrap = d.bool()
-	t.driftWindow = d.f()
-	t.switchSig = d.f()
+	t.bootstrap = d.Boolean()
+	t.driftWindow = d.F64()
+	t.switchSig = d.F64()
 	t.adwin = drift.DefaultADWINConfig()
-	t.adwin.Delta = d.f()
-	t.seed = d.i()
+	t.adwin.Delta = d.F64()
+	t.seed = d.Varint()
 	t.nAlternates = d.n(math.MaxInt32)
 	t.nPruned = d.n(math.MaxInt32)
 	t.nSwitched = d.n(math.MaxInt32)
 	t.rng.index = d.n(mtN)
-	if d.err == nil && len(d.b) != 4*mtN {
-		d.fail(errors.New("bad generator state"))
+	if d.Err() == nil && d.Len() != 4*mtN {
+		d.Abort(errors.New("bad generator state"))
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("decode tree: %w", d.err)
+	if d.Err() != nil {
+		return nil, fmt.Errorf("decode tree: %w", d.Err())
 	}
 	for i := range t.rng.state {
-		t.rng.state[i] = binary.LittleEndian.Uint32(d.b[4*i:])
+		t.rng.state[i] = d.U32()
 	}
 	if err := t.validate(); err != nil {
 		return nil, fmt.Errorf("decode tree: %w", err)

@@ -3,6 +3,7 @@ package tree
 import (
 	"fmt"
 
+	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
 )
 
@@ -28,11 +29,11 @@ func allocBudget(n int) int { return 1<<20 + 64*n }
 // spend takes n slots from the budget; it records an error and returns
 // false when they are not there.
 func (d *dec) spend(n int) bool {
-	if d.err != nil {
+	if d.Err() != nil {
 		return false
 	}
 	if n > d.budget {
-		d.fail(fmt.Errorf("state would allocate far more than its %d bytes hold", len(d.b)))
+		d.Abort(fmt.Errorf("state would allocate far more than its %d bytes hold", d.Len()))
 		return false
 	}
 	d.budget -= n
@@ -41,9 +42,9 @@ func (d *dec) spend(n int) bool {
 
 // index reads a non-negative index below limit for node id.
 func (d *dec) index(id int, what string, limit int) int {
-	v := d.u()
-	if d.err == nil && v >= uint64(limit) {
-		d.fail(fmt.Errorf("node %d: %s %d out of range [0,%d)", id, what, v, limit))
+	v := d.Uvarint()
+	if d.Err() == nil && v >= uint64(limit) {
+		d.Abort(fmt.Errorf("node %d: %s %d out of range [0,%d)", id, what, v, limit))
 		return 0
 	}
 	return int(v)
@@ -72,7 +73,7 @@ func checkBranch(id int, kind nodeKind, feature, nNum, nChildren, left int) erro
 	case nChildren < 1:
 		return fmt.Errorf("node %d: multiway branch without children", id)
 	case nChildren > left:
-		return fmt.Errorf("node %d: %d children: %w", id, nChildren, errTruncated)
+		return fmt.Errorf("node %d: %d children: %w", id, nChildren, wire.ErrTruncated)
 	}
 	return nil
 }
