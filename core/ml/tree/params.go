@@ -1,12 +1,12 @@
 package tree
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 
 	"github.com/spate-ml/spate/core/ml"
+	"github.com/spate-ml/spate/core/ml/internal/params"
 )
 
 // ClassifierParams are the parameters of the classification trees, with
@@ -109,41 +109,39 @@ func (p ClassifierParams) config(spec ml.Spec) (config, error) {
 	return cfg, nil
 }
 
-// decodeParams overlays the JSON object on defaults, rejecting unknown keys.
-func decodeParams(raw json.RawMessage, dst any) error {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return fmt.Errorf("decode params: %w", err)
-	}
-	return nil
-}
-
 // Register adds the tree algorithms to r under their TurboML names.
 func Register(r *ml.Registry) {
-	r.Add("HoeffdingTreeClassifier", ml.Entry{
-		Kind: ml.Classifier,
-		New: func(params json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
-			p := DefaultClassifierParams()
-			if err := decodeParams(params, &p); err != nil {
-				return nil, fmt.Errorf("HoeffdingTreeClassifier: %w", err)
+	r.Add("HoeffdingTreeClassifier", entry("HoeffdingTreeClassifier", ml.Classifier,
+		DefaultClassifierParams, NewHoeffdingTreeClassifier, decodeHTC))
+	r.Add("HoeffdingAdaptiveTreeClassifier", entry("HoeffdingAdaptiveTreeClassifier", ml.Classifier,
+		DefaultClassifierParams, NewHoeffdingAdaptiveTreeClassifier, decodeHAT))
+	r.Add("HoeffdingTreeRegressor", entry("HoeffdingTreeRegressor", ml.Regressor,
+		DefaultRegressorParams, NewHoeffdingTreeRegressor, decodeHTR))
+}
+
+// entry builds a registry entry for a tree: parameters decoded over the
+// defaults (params.Decode), then the constructor; errors name the algorithm.
+func entry[P any, L ml.Learner](algo string, kind ml.Kind, defaults func() P,
+	build func(P, ml.Spec) (L, error), decode func([]byte) (L, error)) ml.Entry {
+	return ml.Entry{
+		Kind: kind,
+		New: func(raw json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
+			p := defaults()
+			if err := params.Decode(algo, raw, &p); err != nil {
+				return nil, fmt.Errorf("decode %w", err) // "decode <algo> params: ..."
 			}
-			t, err := NewHoeffdingTreeClassifier(p, spec)
+			t, err := build(p, spec)
 			if err != nil {
-				return nil, fmt.Errorf("HoeffdingTreeClassifier: %w", err)
+				return nil, fmt.Errorf("%s: %w", algo, err)
 			}
 			return t, nil
 		},
 		Decode: func(data []byte) (ml.Learner, error) {
-			t, err := decodeHTC(data)
+			t, err := decode(data)
 			if err != nil {
-				return nil, fmt.Errorf("HoeffdingTreeClassifier: %w", err)
+				return nil, fmt.Errorf("%s: %w", algo, err)
 			}
 			return t, nil
 		},
-	})
-	registerMore(r)
+	}
 }
