@@ -8,6 +8,7 @@ import (
 	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/drift"
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
 )
 
 // HoeffdingAdaptiveTreeClassifier is the Hoeffding adaptive tree (Bifet &
@@ -31,7 +32,7 @@ type HoeffdingAdaptiveTreeClassifier struct {
 	switchSig      float64
 	adwin          drift.ADWINConfig
 	seed           int64
-	rng            mt19937
+	rng            *pyrand.Rand
 	nAlternates    int
 	nPruned        int
 	nSwitched      int
@@ -64,7 +65,7 @@ func NewHoeffdingAdaptiveTreeClassifier(p ClassifierParams, spec ml.Spec) (*Hoef
 		core: newCore(cfg), bootstrap: p.BootstrapSampling, driftWindow: float64(p.DriftWindowThreshold),
 		switchSig: p.SwitchSignificance, adwin: ac, seed: p.Seed,
 	}
-	t.rng.seed(p.Seed)
+	t.rng = pyrand.New(p.Seed)
 	t.init()
 	return t, nil
 }
@@ -145,7 +146,7 @@ func (t *HoeffdingAdaptiveTreeClassifier) errorOf(n *node, predicted int, c int)
 
 func (t *HoeffdingAdaptiveTreeClassifier) learnLeaf(n *node, x ml.Instance, c int, w float64, parent *node, pb int) {
 	if t.bootstrap {
-		if k := t.rng.poisson1(); k > 0 {
+		if k := t.rng.Poisson(1); k > 0 {
 			w *= float64(k)
 		}
 	}
@@ -381,10 +382,7 @@ func (t *HoeffdingAdaptiveTreeClassifier) MarshalBinary() ([]byte, error) {
 	e.Uvarint(uint64(t.nAlternates))
 	e.Uvarint(uint64(t.nPruned))
 	e.Uvarint(uint64(t.nSwitched))
-	e.Uvarint(uint64(t.rng.index))
-	for _, s := range t.rng.state {
-		e.U32(s)
-	}
+	t.rng.Encode(e)
 	return e.Data(), nil
 }
 
@@ -404,15 +402,12 @@ func decodeHAT(data []byte) (*HoeffdingAdaptiveTreeClassifier, error) {
 	t.nAlternates = d.n(math.MaxInt32)
 	t.nPruned = d.n(math.MaxInt32)
 	t.nSwitched = d.n(math.MaxInt32)
-	t.rng.index = d.n(mtN)
-	if d.Err() == nil && d.Len() != 4*mtN {
-		d.Abort(errors.New("bad generator state"))
+	t.rng = pyrand.Decode(d.Decoder)
+	if d.Err() == nil && d.Len() != 0 {
+		d.Abort(errors.New("trailing bytes after the generator state"))
 	}
 	if d.Err() != nil {
 		return nil, fmt.Errorf("decode tree: %w", d.Err())
-	}
-	for i := range t.rng.state {
-		t.rng.state[i] = d.U32()
 	}
 	if err := t.validate(); err != nil {
 		return nil, fmt.Errorf("decode tree: %w", err)
