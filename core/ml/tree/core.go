@@ -352,18 +352,23 @@ func (t *core) nbaCount(n *node, c int, w float64, nb int) {
 // method) into out for the leaf's classes; it returns false when the
 // distribution is River's empty dict.
 func (t *core) leafDist(n *node, x ml.Instance, out []float64) bool {
-	useNB := false
-	switch t.cfg.leafPred {
-	case predNB:
-		useNB = n.active && n.stats.total() >= t.cfg.nbThreshold
-	case predNBA:
-		useNB = n.active && n.nbCorrect >= n.mcCorrect
-	}
-	if useNB {
+	if t.usesNaiveBayes(n) {
 		return t.naiveBayes(n, x, out)
 	}
 	n.stats.normalizeInto(out)
 	return true
+}
+
+// usesNaiveBayes reports whether leaf n predicts with naive Bayes (per the
+// leaf prediction method) rather than its majority class.
+func (t *core) usesNaiveBayes(n *node) bool {
+	switch t.cfg.leafPred {
+	case predNB:
+		return n.active && n.stats.total() >= t.cfg.nbThreshold
+	case predNBA:
+		return n.active && n.nbCorrect >= n.mcCorrect
+	}
+	return false
 }
 
 // branchNo returns the child index x goes to, or false when the branch

@@ -157,7 +157,7 @@ func (t *HoeffdingTreeClassifier) Predict(x ml.Instance, dst *ml.Prediction) {
 		return
 	}
 	l := t.traverse(t.root, x, true)
-	if t.cfg.leafPred == predNBA && l.active && l.nbCorrect >= l.mcCorrect {
+	if t.cfg.leafPred == predNBA && t.usesNaiveBayes(l) {
 		// The adaptive leaf predicts with naive Bayes: keep the guess for
 		// the Learn that usually follows.
 		nb := -1
