@@ -14,6 +14,7 @@ package forest
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/spate-ml/spate/core/internal/wire"
 	"github.com/spate-ml/spate/core/ml"
@@ -69,6 +70,7 @@ type Classifier struct {
 	idxClass []int // index -> class
 	scratch  []float64
 	acc      []float64
+	memo     pathMemo
 }
 
 // NewClassifier builds an AMFClassifier for nFeat numeric features.
@@ -129,6 +131,7 @@ func (c *Classifier) Learn(x ml.Instance, y float64) {
 		}
 	}
 	yi, nSeen := c.classIdx[cls], len(c.idxClass)
+	c.memo.learning(c.trees, x.Numeric)
 	for _, t := range c.trees {
 		t.learn(x.Numeric, yi, 0, nSeen)
 	}
@@ -149,6 +152,7 @@ func (c *Classifier) Predict(x ml.Instance, dst *ml.Prediction) {
 	for _, t := range c.trees {
 		t.addProba(x.Numeric, nSeen, div, acc, c.scratch)
 	}
+	c.memo.predicted(c.trees, x.Numeric)
 	for i, v := range acc {
 		proba[c.idxClass[i]] = v
 	}
@@ -173,12 +177,18 @@ func (c *Classifier) Clone() ml.Learner {
 	return n
 }
 
-const stateVersion = 1
+// stateVersion 2 holds the aggregation weights as mantissa and exponent
+// (see expw); version 1 held River's log-weights and still decodes.
+const stateVersion = 2
 
 // MarshalBinary implements ml.Learner.
-func (c *Classifier) MarshalBinary() ([]byte, error) {
+func (c *Classifier) MarshalBinary() ([]byte, error) { return c.marshal(stateVersion), nil }
+
+// marshal writes the state in the given version's format (the tests write
+// version 1 to check that it still decodes).
+func (c *Classifier) marshal(version uint64) []byte {
 	e := &wire.Encoder{}
-	e.Uvarint(stateVersion)
+	e.Uvarint(version)
 	e.Uvarint(uint64(c.p.NClasses))
 	e.Uvarint(uint64(c.p.NEstimators))
 	e.F64(c.p.Step)
@@ -194,15 +204,16 @@ func (c *Classifier) MarshalBinary() ([]byte, error) {
 	}
 	e.Boolean(c.trees != nil)
 	for _, t := range c.trees {
-		t.encode(e)
+		t.encode(e, version)
 	}
-	return e.Data(), nil
+	return e.Data()
 }
 
 func decodeClassifier(data []byte) (ml.Learner, error) {
 	d := wire.NewDecoder(data)
-	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
-		return nil, fmt.Errorf("AMFClassifier: unknown state version %d", v)
+	version := d.Uvarint()
+	if (version < 1 || version > stateVersion) && d.Err() == nil {
+		return nil, fmt.Errorf("AMFClassifier: unknown state version %d", version)
 	}
 	var p ClassifierParams
 	p.NClasses = int(d.Uvarint())
@@ -230,10 +241,12 @@ func decodeClassifier(data []byte) (ml.Learner, error) {
 	}
 	if d.Boolean() {
 		c.trees = make([]*mondrianTree, p.NEstimators)
-		for i := range c.trees {
+		// Stop at the first fault: a corrupt count must not cost a
+		// generator's allocation per tree it claims.
+		for i := 0; i < len(c.trees) && d.Err() == nil; i++ {
 			t := &mondrianTree{classifier: true, nFeat: nFeat, nClasses: p.NClasses, step: p.Step,
 				useAggregation: p.UseAggregation, dirichlet: p.Dirichlet, splitPure: p.SplitPure}
-			t.decodeInto(d)
+			t.decodeInto(d, version)
 			c.trees[i] = t
 		}
 	}
@@ -252,6 +265,7 @@ type Regressor struct {
 	nFeat int
 	rng   *pyrand.Rand
 	trees []*mondrianTree
+	memo  pathMemo
 }
 
 // NewRegressor builds an AMFRegressor for nFeat numeric features.
@@ -280,7 +294,7 @@ func (r *Regressor) Algorithm() string { return "AMFRegressor" }
 
 // Learn implements ml.Learner.
 func (r *Regressor) Learn(x ml.Instance, y float64) {
-	if y != y {
+	if y != y || math.IsInf(y, 0) {
 		return
 	}
 	if r.trees == nil {
@@ -290,6 +304,7 @@ func (r *Regressor) Learn(x ml.Instance, y float64) {
 			r.trees[i] = newMondrianTree(false, r.nFeat, 0, r.p.Step, r.p.UseAggregation, 0, false, seed)
 		}
 	}
+	r.memo.learning(r.trees, x.Numeric)
 	for _, t := range r.trees {
 		t.learn(x.Numeric, 0, y, 0)
 	}
@@ -308,6 +323,7 @@ func (r *Regressor) Predict(x ml.Instance, dst *ml.Prediction) {
 	for _, t := range r.trees {
 		s += t.predictValue(x.Numeric)
 	}
+	r.memo.predicted(r.trees, x.Numeric)
 	dst.Score = s / float64(r.p.NEstimators)
 }
 
@@ -326,9 +342,12 @@ func (r *Regressor) Clone() ml.Learner {
 }
 
 // MarshalBinary implements ml.Learner.
-func (r *Regressor) MarshalBinary() ([]byte, error) {
+func (r *Regressor) MarshalBinary() ([]byte, error) { return r.marshal(stateVersion), nil }
+
+// marshal writes the state in the given version's format.
+func (r *Regressor) marshal(version uint64) []byte {
 	e := &wire.Encoder{}
-	e.Uvarint(stateVersion)
+	e.Uvarint(version)
 	e.Uvarint(uint64(r.p.NEstimators))
 	e.F64(r.p.Step)
 	e.Boolean(r.p.UseAggregation)
@@ -338,15 +357,16 @@ func (r *Regressor) MarshalBinary() ([]byte, error) {
 	r.rng.Encode(e)
 	e.Boolean(r.trees != nil)
 	for _, t := range r.trees {
-		t.encode(e)
+		t.encode(e, version)
 	}
-	return e.Data(), nil
+	return e.Data()
 }
 
 func decodeRegressor(data []byte) (ml.Learner, error) {
 	d := wire.NewDecoder(data)
-	if v := d.Uvarint(); v != stateVersion && d.Err() == nil {
-		return nil, fmt.Errorf("AMFRegressor: unknown state version %d", v)
+	version := d.Uvarint()
+	if (version < 1 || version > stateVersion) && d.Err() == nil {
+		return nil, fmt.Errorf("AMFRegressor: unknown state version %d", version)
 	}
 	var p RegressorParams
 	p.NEstimators = int(d.Uvarint())
@@ -362,9 +382,9 @@ func decodeRegressor(data []byte) (ml.Learner, error) {
 	r.rng = pyrand.Decode(d)
 	if d.Boolean() {
 		r.trees = make([]*mondrianTree, p.NEstimators)
-		for i := range r.trees {
+		for i := 0; i < len(r.trees) && d.Err() == nil; i++ {
 			t := &mondrianTree{nFeat: nFeat, step: p.Step, useAggregation: p.UseAggregation}
-			t.decodeInto(d)
+			t.decodeInto(d, version)
 			r.trees[i] = t
 		}
 	}

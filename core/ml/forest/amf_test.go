@@ -1,6 +1,8 @@
 package forest
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -183,5 +185,93 @@ func TestPredictBeforeLearning(t *testing.T) {
 	c.Predict(ml.Instance{Numeric: []float64{0.1, 0.2}}, &p)
 	if len(p.Proba) != 2 || p.Proba[0] != 0 || p.Proba[1] != 0 || p.Score != 0 {
 		t.Fatalf("prediction before learning = %+v, want zeros", p)
+	}
+}
+
+// TestLearnWithoutMatchingPredict checks the path reuse between Predict and
+// Learn: learning a sample other than the one just predicted, or the same
+// slice changed in place, ends in the state of a learner that never
+// predicted.
+func TestLearnWithoutMatchingPredict(t *testing.T) {
+	xs, ys := synthStream(400, 4)
+	reg := registry()
+	for _, tc := range []struct{ name, params string }{
+		{"AMFClassifier", `{"n_classes":3,"n_estimators":3,"seed":5}`},
+		{"AMFRegressor", `{"n_estimators":3,"seed":5}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mk := func() ml.Learner {
+				l, err := reg.New(tc.name, json.RawMessage(tc.params), ml.Spec{NumNumeric: 4, NClasses: 3}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return l
+			}
+			plain, mixed := mk(), mk()
+			var p ml.Prediction
+			buf := make([]float64, 4)
+			for i, x := range xs {
+				plain.Learn(x, ys[i])
+				switch i % 3 {
+				case 0: // predict another row
+					mixed.Predict(xs[(i*7+1)%len(xs)], &p)
+				case 1: // predict a buffer, then overwrite it in place
+					copy(buf, xs[(i*5+2)%len(xs)].Numeric)
+					mixed.Predict(ml.Instance{Numeric: buf}, &p)
+					copy(buf, x.Numeric)
+					mixed.Learn(ml.Instance{Numeric: buf}, ys[i])
+					continue
+				default: // the prequential pattern
+					mixed.Predict(x, &p)
+				}
+				mixed.Learn(x, ys[i])
+			}
+			a, _ := ml.Marshal(plain)
+			b, _ := ml.Marshal(mixed)
+			if !bytes.Equal(a, b) {
+				t.Fatal("predicting before learning changed what was learned")
+			}
+		})
+	}
+}
+
+// TestStateVersion1Decodes checks that a state written before the weights
+// were held as mantissa and exponent (version 1: River's log-weights)
+// still decodes, predicts as the learner that wrote it and keeps learning.
+func TestStateVersion1Decodes(t *testing.T) {
+	xs, ys := synthStream(600, 4)
+	reg := registry()
+	cp := ClassifierParams{NClasses: 3, NEstimators: 3, Step: 1, UseAggregation: true, Dirichlet: 0.5, Seed: 2}
+	c, _ := NewClassifier(cp, 4)
+	r, _ := NewRegressor(RegressorParams{NEstimators: 3, Step: 1, UseAggregation: true, Seed: 2}, 4)
+	for i := 0; i < 300; i++ {
+		c.Learn(xs[i], ys[i])
+		r.Learn(xs[i], ys[i])
+	}
+	for _, tc := range []struct {
+		l  ml.Learner
+		v1 []byte
+	}{{c, c.marshal(1)}, {r, r.marshal(1)}} {
+		name := tc.l.Algorithm()
+		framed := append(binary.AppendUvarint(nil, uint64(len(name))), name...)
+		back, err := reg.Unmarshal(append(framed, tc.v1...))
+		if err != nil {
+			t.Fatalf("%s: version 1 state: %v", tc.l.Algorithm(), err)
+		}
+		var pa, pb ml.Prediction
+		for i := 300; i < 600; i++ {
+			tc.l.Predict(xs[i], &pa)
+			back.Predict(xs[i], &pb)
+			for k := range pa.Proba {
+				if math.Abs(pa.Proba[k]-pb.Proba[k]) > 1e-12 {
+					t.Fatalf("%s row %d: proba %v after decoding version 1, want %v", tc.l.Algorithm(), i, pb.Proba, pa.Proba)
+				}
+			}
+			if math.Abs(pa.Score-pb.Score) > 1e-12*math.Max(1, math.Abs(pa.Score)) {
+				t.Fatalf("%s row %d: score %v after decoding version 1, want %v", tc.l.Algorithm(), i, pb.Score, pa.Score)
+			}
+			tc.l.Learn(xs[i], ys[i])
+			back.Learn(xs[i], ys[i])
+		}
 	}
 }

@@ -8,23 +8,43 @@ import (
 	"github.com/spate-ml/spate/core/ml/internal/pyrand"
 )
 
-// mnode holds a node's links and scalar statistics.
+// mnode is the part of a node that the walks read: its links, its split
+// and its aggregation weights.
+//
+// Weights are held as exponentials (see expw): w is exp of River's weight,
+// the node's cumulated log-loss. A node's tree weight (exp of River's
+// log_weight_tree) lives in its parent, as lwLeft or lwRight (the root's in
+// mondrianTree.rootLW): the upward pass that recomputes a branch's tree
+// weight reads both children's, and keeping them in the branch spares it a
+// load of the child off the sample's path.
 type mnode struct {
 	parent, left, right, feature int32
-	threshold, time              float64
-	weight, logWeight            float64
-	nSamples                     int64
-	mean                         float64 // regressors: running mean of the targets
+	threshold                    float64
 	// half is a branch's share in the aggregation, River's
-	// 0.5·exp(weight − logWeight), derived with logWeight (see
-	// logSum2ExpHalf) so that a prediction needs no exp. Not encoded: a
-	// decoded tree derives it again from the same inputs.
-	half float64
+	// 0.5·exp(weight − log_weight_tree), kept by the upward pass so that a
+	// prediction only reads it. Not encoded: a decoded tree derives it
+	// again from the same inputs.
+	half            float64
+	w               expw
+	lwLeft, lwRight expw
 }
 
+// Slots of a node's payload, the per-node float64 record beside its mnode:
+// the sample count, the node's creation time, its children's (both
+// children of a branch are created together), then the class counts (classifiers) or the
+// running mean of the targets (regressors), then the bounding box with the
+// min and max of each feature interleaved.
+const (
+	slotN = iota
+	slotTime
+	slotChildTime
+	slotStats
+)
+
 // mondrianTree is one tree of an aggregated Mondrian forest, stored as
-// a node array (index 0 is the first node created; root may move
-// when a split happens above it). A node is a leaf when left[i] < 0.
+// a node array and a payload array (index 0 is the root: a split rewrites
+// the split node in place and moves its old content to a new node). A node
+// is a leaf when left < 0.
 //
 // Features are addressed by position. A NaN input is a missing feature: it
 // does not enter bounding boxes and, at a branch on it, the sample follows
@@ -32,8 +52,8 @@ type mnode struct {
 // absent from x. Bounding boxes mark a feature never seen by a node with NaN.
 type mondrianTree struct {
 	classifier bool
-	nFeat      int // bounding-box stride
-	nClasses   int // count stride (classifiers)
+	nFeat      int // features per bounding box
+	nClasses   int // class counts per node (classifiers)
 
 	step           float64
 	useAggregation bool
@@ -42,24 +62,42 @@ type mondrianTree struct {
 
 	iteration int64
 	root      int32
+	rootLW    expw // the root's tree weight
 	rng       *pyrand.Rand
 
-	nodes  []mnode
-	counts []float64 // classifiers: nClasses per node, by class index of first appearance
-	ranges []float64 // 2*nFeat per node: min and max of each feature, interleaved
+	nodes   []mnode
+	payload []float64 // stride floats per node, see slotN
+	stride  int
+	boxOff  int // offset of the bounding box in a payload record
 
 	ext   []float64 // scratch: cumulative range extensions
 	feats []int     // scratch: the features of ext
+	path  []int32   // scratch: the nodes of the current walk, root first
+	// known says path is the full path of the sample about to be learned,
+	// left by the prediction made on it (see Classifier.Learn).
+	known bool
 }
 
 func newMondrianTree(classifier bool, nFeat, nClasses int, step float64, useAgg bool, dirichlet float64, splitPure bool, seed int64) *mondrianTree {
 	t := &mondrianTree{
 		classifier: classifier, nFeat: nFeat, nClasses: nClasses,
 		step: step, useAggregation: useAgg, dirichlet: dirichlet, splitPure: splitPure,
-		rng: pyrand.New(seed),
+		rng:    pyrand.New(seed),
+		rootLW: expw{m: 1},
 	}
+	t.setShape()
 	t.root = t.newNode(-1, 0)
 	return t
+}
+
+// setShape derives the payload layout from classifier, nFeat and nClasses.
+func (t *mondrianTree) setShape() {
+	stats := 1 // the mean
+	if t.classifier {
+		stats = t.nClasses
+	}
+	t.boxOff = slotStats + stats
+	t.stride = t.boxOff + 2*t.nFeat
 }
 
 // grow makes room for n more elements in s, doubling its capacity when it
@@ -76,55 +114,73 @@ func grow[E any](s []E, n int) []E {
 // newNode appends an empty leaf.
 func (t *mondrianTree) newNode(parent int32, time float64) int32 {
 	i := int32(len(t.nodes))
-	t.nodes = append(grow(t.nodes, 1), mnode{parent: parent, left: -1, right: -1, feature: -1, time: time})
-	if t.classifier {
-		t.counts = grow(t.counts, t.nClasses)
-		for k := 0; k < t.nClasses; k++ {
-			t.counts = append(t.counts, 0)
-		}
-	}
+	t.nodes = append(grow(t.nodes, 1), mnode{parent: parent, left: -1, right: -1, feature: -1, w: expw{m: 1}, lwLeft: expw{m: 1}, lwRight: expw{m: 1}})
+	t.payload = grow(t.payload, t.stride)
+	t.payload = t.payload[:len(t.payload)+t.stride]
+	p := t.rec(i)
+	clear(p[:t.boxOff])
+	p[slotTime] = time
 	nan := math.NaN()
-	t.ranges = grow(t.ranges, 2*t.nFeat)
-	for k := 0; k < 2*t.nFeat; k++ {
-		t.ranges = append(t.ranges, nan)
+	for k := t.boxOff; k < len(p); k++ {
+		p[k] = nan
 	}
 	return i
 }
 
-// replant copies the statistics of node src into dst (River's
-// replant(copy_all=True)).
+// rec is node i's payload record.
+func (t *mondrianTree) rec(i int32) []float64 {
+	o := int(i) * t.stride
+	return t.payload[o : o+t.stride : o+t.stride]
+}
+
+// box is node i's bounding box, min and max of each feature interleaved.
+func (t *mondrianTree) box(i int32) []float64 {
+	o := int(i)*t.stride + t.boxOff
+	return t.payload[o : o+2*t.nFeat : o+2*t.nFeat]
+}
+
+// ownLW is node i's tree weight, kept by its parent.
+func (t *mondrianTree) ownLW(i int32) expw {
+	p := t.nodes[i].parent
+	if p < 0 {
+		return t.rootLW
+	}
+	if t.nodes[p].left == i {
+		return t.nodes[p].lwLeft
+	}
+	return t.nodes[p].lwRight
+}
+
+// replant copies the statistics of node src into dst but not its time
+// (River's replant(copy_all=True)); the caller files src's tree weight as
+// dst's.
 func (t *mondrianTree) replant(dst, src int32) {
 	d, o := &t.nodes[dst], &t.nodes[src]
-	d.weight, d.logWeight, d.nSamples, d.mean, d.half = o.weight, o.logWeight, o.nSamples, o.mean, o.half
-	if t.classifier {
-		k := t.nClasses
-		copy(t.counts[int(dst)*k:int(dst+1)*k], t.counts[int(src)*k:int(src+1)*k])
-	}
-	r := 2 * t.nFeat
-	copy(t.ranges[int(dst)*r:int(dst+1)*r], t.ranges[int(src)*r:int(src+1)*r])
+	d.w, d.half = o.w, o.half
+	d.lwLeft, d.lwRight = o.lwLeft, o.lwRight
+	p := t.rec(dst)
+	time := p[slotTime]
+	copy(p, t.rec(src))
+	p[slotTime] = time
 }
 
 func (t *mondrianTree) isLeaf(i int32) bool { return t.nodes[i].left < 0 }
 
-// nodeScore is the Dirichlet-smoothed probability of class index c at node i
-// when nSeen classes have been seen.
-func (t *mondrianTree) nodeScore(i int32, c int, nSeen int) float64 {
-	return (t.counts[int(i)*t.nClasses+c] + t.dirichlet) / (float64(t.nodes[i].nSamples) + t.dirichlet*float64(nSeen))
-}
-
-func (t *mondrianTree) box(i int32) []float64 {
-	r := 2 * t.nFeat
-	return t.ranges[int(i)*r : int(i+1)*r : int(i+1)*r]
+// nodeScore is the Dirichlet-smoothed probability of class index c for a
+// node with payload record p when nSeen classes have been seen.
+func (t *mondrianTree) nodeScore(p []float64, c int, nSeen int) float64 {
+	return (p[slotStats+c] + t.dirichlet) / (p[slotN] + t.dirichlet*float64(nSeen))
 }
 
 // updateDownwards adds x (and its label) to node i. With inside, the
 // caller knows x cannot change the node's bounding box (see extension).
 func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, nSeen int, doUpdateWeight, inside bool) {
-	b := t.box(i)
+	p := t.rec(i)
+	b := p[t.boxOff : t.boxOff+2*t.nFeat]
 	n := &t.nodes[i]
 	if inside {
 		// Nothing to widen.
-	} else if n.nSamples == 0 {
+	} else if p[slotN] == 0 {
 		for f, v := range x {
 			b[2*f], b[2*f+1] = v, v
 		}
@@ -143,26 +199,46 @@ func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, 
 			}
 		}
 	}
-	n.nSamples++
+	p[slotN]++ // before the weight update, as River counts
 	if t.classifier {
 		if doUpdateWeight && t.useAggregation {
-			n.weight += t.step * math.Log(t.nodeScore(i, yi, nSeen))
+			// River: weight += step·log(score).
+			if s := t.nodeScore(p, yi, nSeen); t.step == 1 {
+				n.w = n.w.mulScore(s)
+			} else {
+				n.w = n.w.mulExp(t.step * math.Log(s))
+			}
 		}
-		t.counts[int(i)*t.nClasses+yi]++
+		p[slotStats+yi]++
 		return
 	}
 	if doUpdateWeight && t.useAggregation {
-		r := n.mean - y
-		n.weight -= t.step * (r * r / 2)
+		r := p[slotStats] - y
+		n.w = n.w.mulExp(-t.step * (r * r / 2))
 	}
-	n.mean += (1.0 / float64(n.nSamples)) * (y - n.mean)
+	p[slotStats] += (1.0 / p[slotN]) * (y - p[slotStats])
 }
 
-// extension is the total distance from x to the bounding box of node i,
-// and whether x lies inside the box: no feature outside it and none that
-// the box has not seen yet, so that adding x leaves the box as it is.
-func (t *mondrianTree) extension(i int32, x []float64) (sum float64, inside bool) {
-	b := t.box(i)
+// extension is the total distance from x to the bounding box b, and
+// whether x lies inside the box: no feature outside it and none that the
+// box has not seen yet, so that adding x leaves the box as it is.
+func extension(b, x []float64) (sum float64, inside bool) {
+	b = b[:2*len(x)]
+	// Most samples fall inside most boxes on their path: check that first,
+	// with one predictable branch per feature (a NaN on either side fails
+	// the test and goes the long way).
+	for f, v := range x {
+		if !(b[2*f] <= v && v <= b[2*f+1]) {
+			return extensionSum(b, x)
+		}
+	}
+	return 0, true
+}
+
+// extensionSum is extension for a sample not known to lie inside b, with
+// River's order of addition.
+func extensionSum(b, x []float64) (sum float64, inside bool) {
+	b = b[:2*len(x)]
 	fresh := false
 	for f, v := range x {
 		lo := b[2*f]
@@ -214,34 +290,38 @@ func (t *mondrianTree) pickFeature(i int32, x []float64) int {
 // splitTime takes the side of the extension and the old content of i moves
 // to the other side.
 func (t *mondrianTree) split(i int32, splitTime, threshold float64, feature int, isRight bool) {
+	lw := t.ownLW(i)
+	var moved, leaf int32
 	if !t.isLeaf(i) {
 		oldL, oldR := t.nodes[i].left, t.nodes[i].right
-		moved := t.newNode(i, splitTime)
-		leaf := t.newNode(i, splitTime)
+		moved = t.newNode(i, splitTime)
+		leaf = t.newNode(i, splitTime)
+		t.replant(moved, i)
 		t.nodes[moved].feature = t.nodes[i].feature
 		t.nodes[moved].threshold = t.nodes[i].threshold
-		t.replant(moved, i)
 		t.nodes[moved].left, t.nodes[moved].right = oldL, oldR
 		t.nodes[oldL].parent, t.nodes[oldR].parent = moved, moved
-		t.nodes[i].feature = int32(feature)
-		t.nodes[i].threshold = threshold
-		if isRight {
-			t.nodes[i].left, t.nodes[i].right = moved, leaf
-		} else {
-			t.nodes[i].left, t.nodes[i].right = leaf, moved
-		}
-		return
-	}
-	l := t.newNode(i, splitTime)
-	r := t.newNode(i, splitTime)
-	t.nodes[i].feature = int32(feature)
-	t.nodes[i].threshold = threshold
-	t.nodes[i].left, t.nodes[i].right = l, r
-	if isRight {
-		t.replant(l, i)
 	} else {
-		t.replant(r, i)
+		// River creates the left child first.
+		l := t.newNode(i, splitTime)
+		r := t.newNode(i, splitTime)
+		moved, leaf = r, l
+		if isRight {
+			moved, leaf = l, r
+		}
+		t.replant(moved, i)
 	}
+	n := &t.nodes[i]
+	n.feature = int32(feature)
+	n.threshold = threshold
+	if isRight {
+		n.left, n.right = moved, leaf
+		n.lwLeft, n.lwRight = lw, expw{m: 1}
+	} else {
+		n.left, n.right = leaf, moved
+		n.lwLeft, n.lwRight = expw{m: 1}, lw
+	}
+	t.rec(i)[slotChildTime] = splitTime
 }
 
 // next returns the child of branch i that x goes to.
@@ -249,7 +329,7 @@ func (t *mondrianTree) next(i int32, x []float64) int32 {
 	n := &t.nodes[i]
 	v := x[n.feature]
 	if v != v {
-		if t.nodes[n.left].weight < t.nodes[n.right].weight {
+		if t.nodes[n.left].w.less(t.nodes[n.right].w) {
 			return n.right
 		}
 		return n.left
@@ -264,32 +344,40 @@ func (t *mondrianTree) next(i int32, x []float64) int32 {
 // the class index (classifiers), y the target (regressors), nSeen the number
 // of classes seen so far including this sample's.
 func (t *mondrianTree) learn(x []float64, yi int, y float64, nSeen int) {
-	leaf := t.goDownwards(x, yi, y, nSeen)
+	t.goDownwards(x, yi, y, nSeen)
 	if t.useAggregation && t.iteration >= 1 {
-		t.goUpwards(leaf)
+		t.goUpwards()
 	}
 	t.iteration++
 }
 
-func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) int32 {
+// goDownwards adds the sample to the nodes on its path, splitting where
+// River's Mondrian process does, and leaves the path in t.path.
+func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
+	known := t.known
+	t.known = false
 	cur := t.root
+	if !known {
+		t.path = append(t.path[:0], cur)
+	}
 	if t.iteration == 0 {
 		t.updateDownwards(cur, x, yi, y, nSeen, false, false)
-		return cur
+		return
 	}
-	for {
+	for depth := 0; ; depth++ {
+		p := t.rec(cur)
 		splitTime := 0.0
 		check := true
 		if t.classifier && !t.splitPure {
-			check = float64(t.nodes[cur].nSamples) != t.counts[int(cur)*t.nClasses+yi]
+			check = p[slotN] != p[slotStats+yi]
 		}
 		inside := false
 		if check {
 			var sum float64
-			if sum, inside = t.extension(cur, x); sum > 0 {
+			if sum, inside = extension(p[t.boxOff:], x); sum > 0 {
 				r := t.rng.Random()
-				cand := t.nodes[cur].time + (-math.Log(1-r))/sum
-				if t.isLeaf(cur) || cand < t.nodes[t.nodes[cur].left].time {
+				cand := p[slotTime] + (-math.Log(1-r))/sum
+				if t.isLeaf(cur) || cand < p[slotChildTime] {
 					splitTime = cand
 				}
 			}
@@ -313,100 +401,96 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) in
 				leaf = t.nodes[cur].right
 			}
 			t.updateDownwards(leaf, x, yi, y, nSeen, false, false)
-			return leaf
+			t.path = append(t.path[:depth+1], leaf)
+			return
 		}
 		t.updateDownwards(cur, x, yi, y, nSeen, true, inside)
 		if t.isLeaf(cur) {
-			return cur
-		}
-		cur = t.next(cur, x)
-	}
-}
-
-const logHalf = -math.Ln2
-
-// logSum2ExpHalf returns River's logWeight of a branch whose own weight is
-// w and whose children's log-weights sum to l, log((exp(w)+exp(l))/2), and
-// the branch's aggregation share 0.5·exp(w − logWeight).
-//
-// The log-weight is computed as River does. The share is derived from the
-// same e = exp(−|w − l|): it is 1/(1+e) when w >= l and e/(1+e) otherwise,
-// which is River's expression without its cancellation; the two agree to
-// within a few units in the last place of the weights.
-//
-// When the terms are more than 40 apart, e is below 2^-57, so adding
-// log1p(e) to a sum of magnitude >= 1 cannot change it: the shortcut
-// returns the bits the full formula would.
-func logSum2ExpHalf(w, l float64) (logW, half float64) {
-	a, b := w, l
-	if a < b {
-		a, b = b, a
-	}
-	s := a + logHalf
-	if a-b > 40 && (s >= 1 || s <= -1) {
-		if w >= l {
-			return s, 1
-		}
-		e := math.Exp(b - a)
-		return s, e / (1 + e)
-	}
-	e := math.Exp(b - a)
-	logW = s + math.Log1p(e)
-	if w >= l {
-		return logW, 1 / (1 + e)
-	}
-	return logW, e / (1 + e)
-}
-
-func (t *mondrianTree) goUpwards(i int32) {
-	for {
-		n := &t.nodes[i]
-		if n.left < 0 {
-			n.logWeight = n.weight
-		} else {
-			n.logWeight, n.half = logSum2ExpHalf(n.weight, t.nodes[n.left].logWeight+t.nodes[n.right].logWeight)
-		}
-		if n.parent < 0 {
 			return
 		}
-		i = n.parent
+		if known {
+			// The prediction's walk already chose the child.
+			cur = t.path[depth+1]
+		} else {
+			cur = t.next(cur, x)
+			t.path = append(t.path, cur)
+		}
+	}
+}
+
+// aggregate returns a branch's tree weight, River's
+// log_weight_tree = log((exp(weight) + exp(l))/2) with l the sum of its
+// children's, as an exponential, and its aggregation share
+// 0.5·exp(weight − log_weight_tree), which is w/(w + exp(l)).
+func aggregate(w, lwLeft, lwRight expw) (lw expw, half float64) {
+	s := w.add(lwLeft.mul(lwRight))
+	return s.half(), w.ratio(s)
+}
+
+// goUpwards recomputes the tree weights along t.path, leaf first, and
+// files each in its parent.
+func (t *mondrianTree) goUpwards() {
+	path := t.path
+	for k := len(path) - 1; k >= 0; k-- {
+		i := path[k]
+		n := &t.nodes[i]
+		lw := n.w
+		if n.left >= 0 {
+			lw, n.half = aggregate(n.w, n.lwLeft, n.lwRight)
+		}
+		if k == 0 {
+			t.rootLW = lw
+			return
+		}
+		if p := &t.nodes[path[k-1]]; p.left == i {
+			p.lwLeft = lw
+		} else {
+			p.lwRight = lw
+		}
 	}
 }
 
 // deriveHalves recomputes every branch's aggregation share from its weight
-// and its children's log-weights, as goUpwards last did (after a decode).
+// and its children's tree weights, as goUpwards last did (after a decode).
 func (t *mondrianTree) deriveHalves() {
 	for i := range t.nodes {
 		n := &t.nodes[i]
 		if n.left >= 0 {
-			_, n.half = logSum2ExpHalf(n.weight, t.nodes[n.left].logWeight+t.nodes[n.right].logWeight)
+			_, n.half = aggregate(n.w, n.lwLeft, n.lwRight)
 		}
 	}
 }
 
-func (t *mondrianTree) findLeaf(x []float64) int32 {
+// findPath walks x from the root to its leaf and leaves the nodes passed in
+// t.path.
+func (t *mondrianTree) findPath(x []float64) {
 	i := t.root
+	t.path = append(t.path[:0], i)
 	for !t.isLeaf(i) {
 		i = t.next(i, x)
+		t.path = append(t.path, i)
 	}
-	return i
 }
 
 // addProba adds this tree's class-index probabilities for x, divided by
 // div, to out (length >= nSeen).
 func (t *mondrianTree) addProba(x []float64, nSeen int, div float64, out, scratch []float64) {
-	leaf := t.findLeaf(x)
+	t.findPath(x)
+	path := t.path
+	leaf := path[len(path)-1]
 	s := scratch[:nSeen]
+	p := t.rec(leaf)
 	for c := range s {
-		s[c] = t.nodeScore(leaf, c, nSeen)
+		s[c] = t.nodeScore(p, c, nSeen)
 	}
 	if t.useAggregation {
-		for i := t.nodes[leaf].parent; i >= 0; i = t.nodes[i].parent {
-			n := &t.nodes[i]
-			half := n.half
+		for k := len(path) - 2; k >= 0; k-- {
+			i := path[k]
+			half := t.nodes[i].half
 			comp := 1.0 - half
+			p := t.rec(i)
 			for c := range s {
-				s[c] = half*t.nodeScore(i, c, nSeen) + comp*s[c]
+				s[c] = half*t.nodeScore(p, c, nSeen) + comp*s[c]
 			}
 		}
 		total := 0.0
@@ -427,14 +511,16 @@ func (t *mondrianTree) addProba(x []float64, nSeen int, div float64, out, scratc
 
 // predictValue is the tree's regression prediction for x.
 func (t *mondrianTree) predictValue(x []float64) float64 {
-	leaf := t.findLeaf(x)
-	pred := t.nodes[leaf].mean
+	t.findPath(x)
+	path := t.path
+	pred := t.payload[int(path[len(path)-1])*t.stride+slotStats]
 	if !t.useAggregation {
 		return pred
 	}
-	for i := t.nodes[leaf].parent; i >= 0; i = t.nodes[i].parent {
-		n := &t.nodes[i]
-		pred = n.half*n.mean + (1.0-n.half)*pred
+	for k := len(path) - 2; k >= 0; k-- {
+		i := path[k]
+		half := t.nodes[i].half
+		pred = half*t.payload[int(i)*t.stride+slotStats] + (1.0-half)*pred
 	}
 	return pred
 }
@@ -444,53 +530,85 @@ func (t *mondrianTree) clone() *mondrianTree {
 	r := *t.rng
 	c.rng = &r
 	c.nodes = append([]mnode(nil), t.nodes...)
-	c.counts = append([]float64(nil), t.counts...)
-	c.ranges = append([]float64(nil), t.ranges...)
-	c.ext, c.feats = nil, nil
+	c.payload = append([]float64(nil), t.payload...)
+	c.ext, c.feats, c.path, c.known = nil, nil, nil, false
 	return &c
 }
 
-func (t *mondrianTree) encode(e *wire.Encoder) {
+// encodeW writes a weight as its mantissa and exponent, exactly (state
+// version 2), or as River's log-weight (version 1).
+func encodeW(e *wire.Encoder, v expw, version uint64) {
+	if version < 2 {
+		e.F64(v.log())
+		return
+	}
+	e.F64(v.m)
+	e.Varint(v.e)
+}
+
+// decodeW reads a weight: a mantissa and exponent from state version 2 on,
+// a River log-weight before.
+func decodeW(d *wire.Decoder, version uint64) expw {
+	if version < 2 {
+		return fromLog(d.F64())
+	}
+	v := expw{m: d.F64(), e: d.Varint()}
+	if !(v.m == 0 || (v.m >= 1 && v.m < 2)) {
+		d.Fail()
+	}
+	return v
+}
+
+func (t *mondrianTree) encode(e *wire.Encoder, version uint64) {
 	e.Varint(t.iteration)
 	e.Varint(int64(t.root))
 	t.rng.Encode(e)
 	e.Uvarint(uint64(len(t.nodes)))
 	for i := range t.nodes {
 		n := &t.nodes[i]
+		p := t.rec(int32(i))
 		e.Varint(int64(n.parent))
 		e.Varint(int64(n.left))
 		e.Varint(int64(n.right))
 		e.Varint(int64(n.feature))
 		e.F64(n.threshold)
-		e.F64(n.time)
-		e.F64(n.weight)
-		e.F64(n.logWeight)
-		e.Varint(n.nSamples)
+		e.F64(p[slotTime])
+		encodeW(e, n.w, version)
+		encodeW(e, t.ownLW(int32(i)), version)
+		e.Varint(int64(p[slotN]))
 	}
-	if t.classifier {
-		for _, v := range t.counts {
+	for i := range t.nodes {
+		for _, v := range t.rec(int32(i))[slotStats:t.boxOff] {
 			e.F64(v)
-		}
-	} else {
-		for i := range t.nodes {
-			e.F64(t.nodes[i].mean)
 		}
 	}
 	for side := 0; side < 2; side++ {
-		for k := side; k < len(t.ranges); k += 2 {
-			e.F64(t.ranges[k])
+		for i := range t.nodes {
+			b := t.box(int32(i))
+			for k := side; k < len(b); k += 2 {
+				e.F64(b[k])
+			}
 		}
 	}
 }
 
-// decodeInto restores the state written by encode into t, whose shape
-// fields (classifier, nFeat, nClasses and the hyper-parameters) are set.
-func (t *mondrianTree) decodeInto(d *wire.Decoder) {
+// decodeInto restores the state written by encode (or by state version
+// 1, which held the weights as logs) into t, whose shape fields
+// (classifier, nFeat, nClasses and the hyper-parameters) are set.
+func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
+	t.setShape()
 	t.iteration = d.Varint()
 	t.root = int32(d.Varint())
 	t.rng = pyrand.Decode(d)
 	n := d.Count(8 * 5)
+	if n > math.MaxInt32 {
+		d.Fail()
+		return
+	}
 	t.nodes = make([]mnode, n)
+	lws := make([]expw, n)
+	times := make([]float64, n)
+	counts := make([]float64, n)
 	for i := range t.nodes {
 		nd := &t.nodes[i]
 		nd.parent = int32(d.Varint())
@@ -498,37 +616,36 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder) {
 		nd.right = int32(d.Varint())
 		nd.feature = int32(d.Varint())
 		nd.threshold = d.F64()
-		nd.time = d.F64()
-		nd.weight = d.F64()
-		nd.logWeight = d.F64()
-		nd.nSamples = d.Varint()
+		times[i] = d.F64()
+		nd.w = decodeW(d, version)
+		lws[i] = decodeW(d, version)
+		counts[i] = float64(d.Varint())
 	}
-	readN := func(m int) []float64 {
-		if d.Err() != nil || m < 0 || m > d.Len()/8 {
-			d.Fail()
-			return nil
-		}
-		out := make([]float64, m)
-		for i := range out {
-			out[i] = d.F64()
-		}
-		return out
-	}
-	if t.classifier {
-		t.counts = readN(n * t.nClasses)
-	} else {
-		for i, v := range readN(n) {
-			t.nodes[i].mean = v
-		}
-	}
-	mins := readN(n * t.nFeat)
-	maxs := readN(n * t.nFeat)
-	if d.Err() != nil {
+	stats := t.boxOff - slotStats
+	// The payload is the largest allocation: check the input can fill it.
+	if d.Err() != nil || n*(stats+2*t.nFeat) > d.Len()/8 {
+		d.Fail()
 		return
 	}
-	t.ranges = make([]float64, 2*n*t.nFeat)
-	for k := range mins {
-		t.ranges[2*k], t.ranges[2*k+1] = mins[k], maxs[k]
+	t.payload = make([]float64, n*t.stride)
+	for i := range t.nodes {
+		p := t.rec(int32(i))
+		p[slotN] = counts[i]
+		p[slotTime] = times[i]
+		for k := slotStats; k < t.boxOff; k++ {
+			p[k] = d.F64()
+		}
+	}
+	for side := 0; side < 2; side++ {
+		for i := range t.nodes {
+			b := t.box(int32(i))
+			for k := side; k < len(b); k += 2 {
+				b[k] = d.F64()
+			}
+		}
+	}
+	if d.Err() != nil {
+		return
 	}
 	// Structural sanity: every link points inside the arrays.
 	bad := func(v int32, allowNeg bool) bool { return v >= int32(n) || (v < 0 && !(allowNeg && v == -1)) }
@@ -543,5 +660,48 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder) {
 			return
 		}
 	}
+	t.rootLW = lws[t.root]
+	for i := range t.nodes {
+		nd := &t.nodes[i]
+		if nd.left >= 0 {
+			nd.lwLeft, nd.lwRight = lws[nd.left], lws[nd.right]
+			t.rec(int32(i))[slotChildTime] = times[nd.left]
+		} else {
+			nd.lwLeft, nd.lwRight = expw{m: 1}, expw{m: 1}
+		}
+	}
 	t.deriveHalves()
+}
+
+// pathMemo lets a Learn reuse the paths its forest's trees walked for the
+// Predict just before it, on the same sample (the prequential pattern):
+// the downward pass then follows the recorded nodes instead of choosing
+// each child again.
+type pathMemo struct {
+	x  []float64 // the predicted sample's bits
+	ok bool
+}
+
+// predicted records that every tree's path now belongs to x.
+func (m *pathMemo) predicted(trees []*mondrianTree, x []float64) {
+	m.x = append(m.x[:0], x...)
+	m.ok = true
+	for _, t := range trees {
+		t.known = true
+	}
+}
+
+// learning tells the trees whether their paths belong to x, the sample
+// about to be learned, and forgets them for the next sample.
+func (m *pathMemo) learning(trees []*mondrianTree, x []float64) {
+	same := m.ok && len(m.x) == len(x)
+	for i := 0; same && i < len(x); i++ {
+		same = math.Float64bits(m.x[i]) == math.Float64bits(x[i])
+	}
+	m.ok = false
+	if !same {
+		for _, t := range trees {
+			t.known = false
+		}
+	}
 }

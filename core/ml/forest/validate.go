@@ -73,10 +73,10 @@ func (t *mondrianTree) validate(nFeat, nClasses int) error {
 		return fmt.Errorf("root %d out of range [0,%d)", t.root, n)
 	case t.nodes[t.root].parent != -1:
 		return fmt.Errorf("root %d has parent %d", t.root, t.nodes[t.root].parent)
-	case len(t.ranges) != 2*n*nFeat:
-		return fmt.Errorf("%d bounding-box values for %d nodes of %d features", len(t.ranges), n, nFeat)
-	case t.classifier && len(t.counts) != n*nClasses:
-		return fmt.Errorf("%d class counts for %d nodes of %d classes", len(t.counts), n, nClasses)
+	case t.nFeat != nFeat || (t.classifier && t.nClasses != nClasses):
+		return fmt.Errorf("tree shape %d features, %d classes for a forest of %d, %d", t.nFeat, t.nClasses, nFeat, nClasses)
+	case len(t.payload) != n*t.stride:
+		return fmt.Errorf("%d payload values for %d nodes of stride %d", len(t.payload), n, t.stride)
 	}
 	seen := make([]bool, n)
 	seen[t.root] = true
@@ -86,8 +86,8 @@ func (t *mondrianTree) validate(nFeat, nClasses int) error {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		nd := &t.nodes[i]
-		if nd.nSamples < 0 {
-			return fmt.Errorf("node %d: %d samples", i, nd.nSamples)
+		if ns := t.rec(i)[slotN]; ns < 0 {
+			return fmt.Errorf("node %d: %v samples", i, ns)
 		}
 		if nd.left < 0 {
 			if nd.left != -1 || nd.right != -1 {
@@ -116,9 +116,13 @@ func (t *mondrianTree) validate(nFeat, nClasses int) error {
 	if reached != n {
 		return fmt.Errorf("%d of %d nodes not reachable from root %d", n-reached, n, t.root)
 	}
-	for k, v := range t.counts {
-		if !(v >= 0) || math.IsInf(v, 1) {
-			return fmt.Errorf("node %d: class %d count %v must be finite and >= 0", k/max(nClasses, 1), k%max(nClasses, 1), v)
+	if t.classifier {
+		for i := range t.nodes {
+			for c, v := range t.rec(int32(i))[slotStats:t.boxOff] {
+				if !(v >= 0) || math.IsInf(v, 1) {
+					return fmt.Errorf("node %d: class %d count %v must be finite and >= 0", i, c, v)
+				}
+			}
 		}
 	}
 	return nil

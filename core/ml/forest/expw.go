@@ -1,0 +1,143 @@
+package forest
+
+import "math"
+
+// expw is exp(w) for an aggregation log-weight w, held as m·2^e with m in
+// [1, 2), or m = 0 for exp(−Inf).
+//
+// River keeps AMF's weights as logs and combines them with
+// log((exp(a) + exp(b))/2), which costs an exp and a log1p per node on the
+// way up the tree, one after the other on the critical path. Held as a
+// mantissa and a 64-bit binary exponent, the same weights multiply and add
+// with plain float arithmetic and cannot underflow: a node's log-weight
+// falls by about one nat per sample it sees, far past float64's range.
+// The results agree with River's log-domain values to within the rounding
+// of River's own sums (a few units in the last place of w).
+type expw struct {
+	m float64
+	e int64
+}
+
+const (
+	expMask  = 0x7ff << 52
+	expBias  = 1023
+	oneBits  = expBias << 52
+	mantBits = 52
+)
+
+// pow2 is 2^k for -1022 <= k <= 1023.
+func pow2(k int64) float64 { return math.Float64frombits(uint64(k+expBias) << mantBits) }
+
+// norm brings m·2^e to m in [1, 2). m must be >= 0 and finite.
+func norm(m float64, e int64) expw {
+	b := math.Float64bits(m)
+	x := int64(b>>mantBits) & 0x7ff
+	if x == 0 { // zero or subnormal
+		if m == 0 {
+			return expw{}
+		}
+		fr, ex := math.Frexp(m)
+		return expw{m: fr * 2, e: e + int64(ex) - 1}
+	}
+	return expw{m: math.Float64frombits(b&^expMask | oneBits), e: e + x - expBias}
+}
+
+// fromLog is exp(w).
+func fromLog(w float64) expw { return expw{m: 1}.mulExp(w) }
+
+// log is the log-weight w with exp(w) = v.
+func (v expw) log() float64 {
+	if v.m == 0 {
+		return math.Inf(-1)
+	}
+	return math.Log(v.m) + float64(v.e)*math.Ln2
+}
+
+// mulExp is v·exp(x).
+func (v expw) mulExp(x float64) expw {
+	if v.m == 0 || x == 0 {
+		return v
+	}
+	if x > -700 && x < 700 {
+		return norm(v.m*math.Exp(x), v.e)
+	}
+	if x != x || math.IsInf(x, 0) {
+		if x < 0 {
+			return expw{}
+		}
+		return expw{m: math.Inf(1)}
+	}
+	// Split off whole powers of two; the remainder's rounding is of the
+	// order of x's own last place.
+	k := math.Floor(x / math.Ln2)
+	return norm(v.m*math.Exp(x-k*math.Ln2), v.e+int64(k))
+}
+
+// mulScore is v·s for 0 < s < 2^1023 (a class probability).
+func (v expw) mulScore(s float64) expw { return norm(v.m*s, v.e) }
+
+// mul is v·u.
+func (v expw) mul(u expw) expw {
+	m := v.m * u.m // in [1, 4)
+	if m >= 2 {
+		return expw{m: m * 0.5, e: v.e + u.e + 1}
+	}
+	if m == 0 {
+		return expw{}
+	}
+	return expw{m: m, e: v.e + u.e}
+}
+
+// add is v + u.
+func (v expw) add(u expw) expw {
+	switch {
+	case u.m == 0:
+		return v
+	case v.m == 0:
+		return u
+	case v.e < u.e:
+		v, u = u, v
+	}
+	// v.m >= 1 and u.m < 2, so a shift of 54 or more leaves v.m unchanged.
+	d := v.e - u.e
+	if d > 54 {
+		return v
+	}
+	m := v.m + u.m*pow2(-d) // in [1, 4)
+	if m >= 2 {
+		return expw{m: m * 0.5, e: v.e + 1}
+	}
+	return expw{m: m, e: v.e}
+}
+
+// half is v/2.
+func (v expw) half() expw {
+	if v.m == 0 {
+		return v
+	}
+	return expw{m: v.m, e: v.e - 1}
+}
+
+// ratio is v/u as a float64, for v <= u (an aggregation share), flushing
+// to zero below float64's normal range.
+func (v expw) ratio(u expw) float64 {
+	d := v.e - u.e
+	if v.m == 0 || d < -1021 {
+		return 0
+	}
+	if d > 1022 {
+		return math.Inf(1)
+	}
+	return v.m / u.m * pow2(d)
+}
+
+// less reports v < u.
+func (v expw) less(u expw) bool {
+	switch {
+	case v.m == 0 || u.m == 0:
+		return v.m < u.m
+	case v.e != u.e:
+		return v.e < u.e
+	}
+	return v.m < u.m
+}

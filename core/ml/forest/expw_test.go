@@ -1,0 +1,93 @@
+package forest
+
+import (
+	"math"
+	"testing"
+
+	"github.com/spate-ml/spate/core/ml/internal/pyrand"
+)
+
+// logSum2Exp is River's log((exp(a) + exp(b))/2), the reference for the
+// aggregation done with expw.
+func logSum2Exp(a, b float64) float64 {
+	if a < b {
+		a, b = b, a
+	}
+	return a + math.Log((1+math.Exp(b-a))/2)
+}
+
+func TestExpwMatchesLogDomain(t *testing.T) {
+	g := pyrand.New(11)
+	// Log-weights from a few nats to far past float64's exp range.
+	draw := func() float64 {
+		switch g.RandBelow(4) {
+		case 0:
+			return -10 * g.Random()
+		case 1:
+			return -1000 * g.Random()
+		case 2:
+			return -1e6 * g.Random()
+		}
+		return -5e3 - g.Random()
+	}
+	for range 20000 {
+		w, l1, l2 := draw(), draw(), draw()
+		W, L1, L2 := fromLog(w), fromLog(l1), fromLog(l2)
+		for _, v := range []expw{W, L1, L2} {
+			if !(v.m >= 1 && v.m < 2) {
+				t.Fatalf("fromLog gave unnormalized %+v", v)
+			}
+		}
+		lw, half := aggregate(W, L1, L2)
+		wantLW := logSum2Exp(w, l1+l2)
+		wantHalf := 0.5 * math.Exp(w-wantLW)
+		// The reference itself carries rounding of the order of its
+		// magnitude's last place.
+		tol := 1e-13 * math.Max(1, math.Abs(wantLW))
+		if got := lw.log(); math.Abs(got-wantLW) > tol {
+			t.Fatalf("log-weight of (%v, %v+%v) = %v, want %v", w, l1, l2, got, wantLW)
+		}
+		if math.Abs(half-wantHalf) > 1e-12*math.Max(1, math.Abs(wantLW)) {
+			t.Fatalf("share of (%v, %v+%v) = %v, want %v", w, l1, l2, half, wantHalf)
+		}
+		if got, want := W.less(L1), w < l1; got != want && w != l1 {
+			t.Fatalf("less(%v, %v) = %v", w, l1, got)
+		}
+	}
+}
+
+func TestExpwScoresAndLimits(t *testing.T) {
+	// Multiplying by probabilities keeps exp(sum of logs).
+	v, sum := expw{m: 1}, 0.0
+	g := pyrand.New(3)
+	for range 100000 {
+		s := 0.01 + 0.99*g.Random()
+		v = v.mulScore(s)
+		sum += math.Log(s)
+	}
+	if got := v.log(); math.Abs(got-sum) > 1e-9*math.Abs(sum) {
+		t.Fatalf("product of scores has log %v, want %v", got, sum)
+	}
+	// exp(-Inf) is zero and behaves as one in sums.
+	z := expw{m: 1}.mulExp(math.Inf(-1))
+	if z.m != 0 || !math.IsInf(z.log(), -1) {
+		t.Fatalf("exp(-Inf) = %+v", z)
+	}
+	one := expw{m: 1}
+	if got := one.add(z); got != one {
+		t.Fatalf("1 + 0 = %+v", got)
+	}
+	if got := z.add(one); got != one {
+		t.Fatalf("0 + 1 = %+v", got)
+	}
+	if got := z.mul(one); got.m != 0 {
+		t.Fatalf("0 * 1 = %+v", got)
+	}
+	if got := z.ratio(one); got != 0 {
+		t.Fatalf("0 / 1 = %v", got)
+	}
+	// A subnormal product is brought back to [1, 2).
+	if got := norm(math.SmallestNonzeroFloat64*3, 0); got.m < 1 || got.m >= 2 || got.log() > -740 {
+		t.Fatalf("norm(subnormal) = %+v", got)
+	}
+}
