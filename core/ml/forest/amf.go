@@ -71,6 +71,7 @@ type Classifier struct {
 	scratch  []float64
 	acc      []float64
 	memo     pathMemo
+	active   []*mondrianTree // scratch for findPaths
 }
 
 // NewClassifier builds an AMFClassifier for nFeat numeric features.
@@ -149,8 +150,9 @@ func (c *Classifier) Predict(x ml.Instance, dst *ml.Prediction) {
 	acc := c.acc[:nSeen]
 	clear(acc)
 	div := float64(c.p.NEstimators)
+	c.active = findPaths(c.trees, x.Numeric, c.active)
 	for _, t := range c.trees {
-		t.addProba(x.Numeric, nSeen, div, acc, c.scratch)
+		t.addProba(nSeen, div, acc, c.scratch)
 	}
 	c.memo.predicted(c.trees, x.Numeric)
 	for i, v := range acc {
@@ -261,11 +263,12 @@ func decodeClassifier(data []byte) (ml.Learner, error) {
 
 // Regressor is an aggregated Mondrian forest regressor.
 type Regressor struct {
-	p     RegressorParams
-	nFeat int
-	rng   *pyrand.Rand
-	trees []*mondrianTree
-	memo  pathMemo
+	p      RegressorParams
+	nFeat  int
+	rng    *pyrand.Rand
+	trees  []*mondrianTree
+	memo   pathMemo
+	active []*mondrianTree // scratch for findPaths
 }
 
 // NewRegressor builds an AMFRegressor for nFeat numeric features.
@@ -320,8 +323,9 @@ func (r *Regressor) Predict(x ml.Instance, dst *ml.Prediction) {
 		return
 	}
 	s := 0.0
+	r.active = findPaths(r.trees, x.Numeric, r.active)
 	for _, t := range r.trees {
-		s += t.predictValue(x.Numeric)
+		s += t.predictValue()
 	}
 	r.memo.predicted(r.trees, x.Numeric)
 	dst.Score = s / float64(r.p.NEstimators)

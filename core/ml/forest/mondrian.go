@@ -66,7 +66,7 @@ type mondrianTree struct {
 	rng       *pyrand.Rand
 
 	nodes   []mnode
-	payload []float64 // stride floats per node, see slotN
+	payload records // one record of stride floats per node, see slotN
 	stride  int
 	boxOff  int // offset of the bounding box in a payload record
 
@@ -98,6 +98,7 @@ func (t *mondrianTree) setShape() {
 	}
 	t.boxOff = slotStats + stats
 	t.stride = t.boxOff + 2*t.nFeat
+	t.payload = records{width: t.stride}
 }
 
 // grow makes room for n more elements in s, doubling its capacity when it
@@ -115,8 +116,7 @@ func grow[E any](s []E, n int) []E {
 func (t *mondrianTree) newNode(parent int32, time float64) int32 {
 	i := int32(len(t.nodes))
 	t.nodes = append(grow(t.nodes, 1), mnode{parent: parent, left: -1, right: -1, feature: -1, w: expw{m: 1}, lwLeft: expw{m: 1}, lwRight: expw{m: 1}})
-	t.payload = grow(t.payload, t.stride)
-	t.payload = t.payload[:len(t.payload)+t.stride]
+	t.payload.add()
 	p := t.rec(i)
 	clear(p[:t.boxOff])
 	p[slotTime] = time
@@ -129,14 +129,12 @@ func (t *mondrianTree) newNode(parent int32, time float64) int32 {
 
 // rec is node i's payload record.
 func (t *mondrianTree) rec(i int32) []float64 {
-	o := int(i) * t.stride
-	return t.payload[o : o+t.stride : o+t.stride]
+	return t.payload.at(i)
 }
 
 // box is node i's bounding box, min and max of each feature interleaved.
 func (t *mondrianTree) box(i int32) []float64 {
-	o := int(i)*t.stride + t.boxOff
-	return t.payload[o : o+2*t.nFeat : o+2*t.nFeat]
+	return t.payload.at(i)[t.boxOff : t.boxOff+2*t.nFeat]
 }
 
 // ownLW is node i's tree weight, kept by its parent.
@@ -340,7 +338,7 @@ func (t *mondrianTree) next(i int32, x []float64) int32 {
 	return n.right
 }
 
-// learn runs the downward then the upward procedure for one sample. yi is
+// learn runs River's downward then upward procedure for one sample. yi is
 // the class index (classifiers), y the target (regressors), nSeen the number
 // of classes seen so far including this sample's.
 func (t *mondrianTree) learn(x []float64, yi int, y float64, nSeen int) {
@@ -354,17 +352,22 @@ func (t *mondrianTree) learn(x []float64, yi int, y float64, nSeen int) {
 // goDownwards adds the sample to the nodes on its path, splitting where
 // River's Mondrian process does, and leaves the path in t.path.
 func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
-	known := t.known
-	t.known = false
-	cur := t.root
-	if !known {
-		t.path = append(t.path[:0], cur)
+	if !t.known {
+		t.findPath(x)
 	}
+	t.known = false
+	path := t.path
 	if t.iteration == 0 {
-		t.updateDownwards(cur, x, yi, y, nSeen, false, false)
+		t.updateDownwards(path[0], x, yi, y, nSeen, false, false)
 		return
 	}
-	for depth := 0; ; depth++ {
+	// x cannot split a node whose box it lies in, nor widen that box.
+	in := t.insidePrefix(path, x)
+	for _, cur := range path[:in] {
+		t.updateDownwards(cur, x, yi, y, nSeen, true, true)
+	}
+	for depth := in; depth < len(path); depth++ {
+		cur := path[depth]
 		p := t.rec(cur)
 		splitTime := 0.0
 		check := true
@@ -405,17 +408,25 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 			return
 		}
 		t.updateDownwards(cur, x, yi, y, nSeen, true, inside)
-		if t.isLeaf(cur) {
-			return
-		}
-		if known {
-			// The prediction's walk already chose the child.
-			cur = t.path[depth+1]
+	}
+}
+
+// insidePrefix returns how many nodes at the top of path have boxes that
+// x lies inside (see extension). A node's box holds every sample that went
+// through its children, so the boxes shrink down a path and those nodes
+// are a prefix of it: a binary search finds its end with a handful of box
+// checks instead of one per node.
+func (t *mondrianTree) insidePrefix(path []int32, x []float64) int {
+	lo, hi := 0, len(path)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if _, in := extension(t.box(path[mid]), x); in {
+			lo = mid + 1
 		} else {
-			cur = t.next(cur, x)
-			t.path = append(t.path, cur)
+			hi = mid
 		}
 	}
+	return lo
 }
 
 // aggregate returns a branch's tree weight, River's
@@ -461,6 +472,44 @@ func (t *mondrianTree) deriveHalves() {
 	}
 }
 
+// findPaths walks x down all trees at once, one level of each tree in
+// turn, choosing the side without a jump. A walk is a chain of dependent
+// loads and the side x takes would mispredict half the time; stepping the
+// trees in turn keeps their loads in flight together instead.
+//
+// active is scratch space, returned for reuse.
+func findPaths(trees []*mondrianTree, x []float64, active []*mondrianTree) []*mondrianTree {
+	active = active[:0]
+	for _, t := range trees {
+		t.path = append(t.path[:0], t.root)
+		active = append(active, t)
+	}
+	for len(active) > 0 {
+		k := 0
+		for _, t := range active {
+			i := t.path[len(t.path)-1]
+			n := &t.nodes[i]
+			if n.left < 0 {
+				continue
+			}
+			if v := x[n.feature]; v != v {
+				i = t.next(i, x)
+			} else {
+				b := int32(0)
+				if v > n.threshold {
+					b = 1
+				}
+				i = n.left + b*(n.right-n.left)
+			}
+			t.path = append(t.path, i)
+			active[k] = t
+			k++
+		}
+		active = active[:k]
+	}
+	return active
+}
+
 // findPath walks x from the root to its leaf and leaves the nodes passed in
 // t.path.
 func (t *mondrianTree) findPath(x []float64) {
@@ -472,10 +521,9 @@ func (t *mondrianTree) findPath(x []float64) {
 	}
 }
 
-// addProba adds this tree's class-index probabilities for x, divided by
-// div, to out (length >= nSeen).
-func (t *mondrianTree) addProba(x []float64, nSeen int, div float64, out, scratch []float64) {
-	t.findPath(x)
+// addProba adds this tree's class-index probabilities for the sample whose
+// path findPaths left in t.path, divided by div, to out (length >= nSeen).
+func (t *mondrianTree) addProba(nSeen int, div float64, out, scratch []float64) {
 	path := t.path
 	leaf := path[len(path)-1]
 	s := scratch[:nSeen]
@@ -509,18 +557,18 @@ func (t *mondrianTree) addProba(x []float64, nSeen int, div float64, out, scratc
 	}
 }
 
-// predictValue is the tree's regression prediction for x.
-func (t *mondrianTree) predictValue(x []float64) float64 {
-	t.findPath(x)
+// predictValue is the tree's regression prediction for the sample whose
+// path findPaths left in t.path.
+func (t *mondrianTree) predictValue() float64 {
 	path := t.path
-	pred := t.payload[int(path[len(path)-1])*t.stride+slotStats]
+	pred := t.rec(path[len(path)-1])[slotStats]
 	if !t.useAggregation {
 		return pred
 	}
 	for k := len(path) - 2; k >= 0; k-- {
 		i := path[k]
 		half := t.nodes[i].half
-		pred = half*t.payload[int(i)*t.stride+slotStats] + (1.0-half)*pred
+		pred = half*t.rec(i)[slotStats] + (1.0-half)*pred
 	}
 	return pred
 }
@@ -530,7 +578,7 @@ func (t *mondrianTree) clone() *mondrianTree {
 	r := *t.rng
 	c.rng = &r
 	c.nodes = append([]mnode(nil), t.nodes...)
-	c.payload = append([]float64(nil), t.payload...)
+	c.payload = t.payload.clone()
 	c.ext, c.feats, c.path, c.known = nil, nil, nil, false
 	return &c
 }
@@ -627,7 +675,8 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 		d.Fail()
 		return
 	}
-	t.payload = make([]float64, n*t.stride)
+	t.payload.init(t.stride, n)
+	t.payload.n = n
 	for i := range t.nodes {
 		p := t.rec(int32(i))
 		p[slotN] = counts[i]

@@ -75,8 +75,8 @@ func (t *mondrianTree) validate(nFeat, nClasses int) error {
 		return fmt.Errorf("root %d has parent %d", t.root, t.nodes[t.root].parent)
 	case t.nFeat != nFeat || (t.classifier && t.nClasses != nClasses):
 		return fmt.Errorf("tree shape %d features, %d classes for a forest of %d, %d", t.nFeat, t.nClasses, nFeat, nClasses)
-	case len(t.payload) != n*t.stride:
-		return fmt.Errorf("%d payload values for %d nodes of stride %d", len(t.payload), n, t.stride)
+	case t.payload.n != n || t.payload.width != t.stride:
+		return fmt.Errorf("%d payload records of width %d for %d nodes of stride %d", t.payload.n, t.payload.width, n, t.stride)
 	}
 	seen := make([]bool, n)
 	seen[t.root] = true
