@@ -132,7 +132,7 @@ func (c *Classifier) Learn(x ml.Instance, y float64) {
 		}
 	}
 	yi, nSeen := c.classIdx[cls], len(c.idxClass)
-	c.memo.learning(c.trees, x.Numeric)
+	c.active = prepareLearn(c.trees, x.Numeric, &c.memo, c.active)
 	for _, t := range c.trees {
 		t.learn(x.Numeric, yi, 0, nSeen)
 	}
@@ -154,7 +154,7 @@ func (c *Classifier) Predict(x ml.Instance, dst *ml.Prediction) {
 	for _, t := range c.trees {
 		t.addProba(nSeen, div, acc, c.scratch)
 	}
-	c.memo.predicted(c.trees, x.Numeric)
+	c.memo.predicted(x.Numeric)
 	for i, v := range acc {
 		proba[c.idxClass[i]] = v
 	}
@@ -307,7 +307,7 @@ func (r *Regressor) Learn(x ml.Instance, y float64) {
 			r.trees[i] = newMondrianTree(false, r.nFeat, 0, r.p.Step, r.p.UseAggregation, 0, false, seed)
 		}
 	}
-	r.memo.learning(r.trees, x.Numeric)
+	r.active = prepareLearn(r.trees, x.Numeric, &r.memo, r.active)
 	for _, t := range r.trees {
 		t.learn(x.Numeric, 0, y, 0)
 	}
@@ -327,7 +327,7 @@ func (r *Regressor) Predict(x ml.Instance, dst *ml.Prediction) {
 	for _, t := range r.trees {
 		s += t.predictValue()
 	}
-	r.memo.predicted(r.trees, x.Numeric)
+	r.memo.predicted(x.Numeric)
 	dst.Score = s / float64(r.p.NEstimators)
 }
 

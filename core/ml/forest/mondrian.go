@@ -73,9 +73,7 @@ type mondrianTree struct {
 	ext   []float64 // scratch: cumulative range extensions
 	feats []int     // scratch: the features of ext
 	path  []int32   // scratch: the nodes of the current walk, root first
-	// known says path is the full path of the sample about to be learned,
-	// left by the prediction made on it (see Classifier.Learn).
-	known bool
+	sums  []float64 // scratch: range extensions by depth (see scanBoxes)
 }
 
 func newMondrianTree(classifier bool, nFeat, nClasses int, step float64, useAgg bool, dirichlet float64, splitPure bool, seed int64) *mondrianTree {
@@ -338,9 +336,10 @@ func (t *mondrianTree) next(i int32, x []float64) int32 {
 	return n.right
 }
 
-// learn runs River's downward then upward procedure for one sample. yi is
-// the class index (classifiers), y the target (regressors), nSeen the number
-// of classes seen so far including this sample's.
+// learn runs River's downward then upward procedure for one sample, whose
+// path and inside prefix prepareLearn found. yi is the class index
+// (classifiers), y the target (regressors), nSeen the number of classes
+// seen so far including this sample's.
 func (t *mondrianTree) learn(x []float64, yi int, y float64, nSeen int) {
 	t.goDownwards(x, yi, y, nSeen)
 	if t.useAggregation && t.iteration >= 1 {
@@ -352,17 +351,13 @@ func (t *mondrianTree) learn(x []float64, yi int, y float64, nSeen int) {
 // goDownwards adds the sample to the nodes on its path, splitting where
 // River's Mondrian process does, and leaves the path in t.path.
 func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
-	if !t.known {
-		t.findPath(x)
-	}
-	t.known = false
 	path := t.path
 	if t.iteration == 0 {
 		t.updateDownwards(path[0], x, yi, y, nSeen, false, false)
 		return
 	}
 	// x cannot split a node whose box it lies in, nor widen that box.
-	in := t.insidePrefix(path, x)
+	in := t.scanBoxes(x)
 	for _, cur := range path[:in] {
 		t.updateDownwards(cur, x, yi, y, nSeen, true, true)
 	}
@@ -374,14 +369,22 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 		if t.classifier && !t.splitPure {
 			check = p[slotN] != p[slotStats+yi]
 		}
-		inside := false
 		if check {
-			var sum float64
-			if sum, inside = extension(p[t.boxOff:], x); sum > 0 {
+			// scanBoxes measured this box: x is outside it, or the box
+			// has not seen one of x's features yet.
+			if sum := t.sums[depth]; sum > 0 {
+				// River: split_time = time + expovariate(sum), a split
+				// when below the children's time (always at a leaf).
+				// −log(1−r) >= r, so a time computed from a little less
+				// than r that is already too late settles most branches
+				// without the log (1−r is exact for Random's r).
 				r := t.rng.Random()
-				cand := p[slotTime] + (-math.Log(1-r))/sum
-				if t.isLeaf(cur) || cand < p[slotChildTime] {
-					splitTime = cand
+				leaf := t.isLeaf(cur)
+				if leaf || p[slotTime]+r*(1-1e-12)/sum < p[slotChildTime] {
+					cand := p[slotTime] + (-math.Log(1-r))/sum
+					if leaf || cand < p[slotChildTime] {
+						splitTime = cand
+					}
 				}
 			}
 		}
@@ -407,26 +410,37 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 			t.path = append(t.path[:depth+1], leaf)
 			return
 		}
-		t.updateDownwards(cur, x, yi, y, nSeen, true, inside)
+		t.updateDownwards(cur, x, yi, y, nSeen, true, false)
 	}
 }
 
-// insidePrefix returns how many nodes at the top of path have boxes that
-// x lies inside (see extension). A node's box holds every sample that went
-// through its children, so the boxes shrink down a path and those nodes
-// are a prefix of it: a binary search finds its end with a handful of box
-// checks instead of one per node.
-func (t *mondrianTree) insidePrefix(path []int32, x []float64) int {
-	lo, hi := 0, len(path)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if _, in := extension(t.box(path[mid]), x); in {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
+// prepareLearn readies every tree of a forest to learn x: it finds x's
+// path in each, unless the Predict just before, on the same x, left them
+// (see pathMemo). active is scratch space, returned for reuse.
+func prepareLearn(trees []*mondrianTree, x []float64, m *pathMemo, active []*mondrianTree) []*mondrianTree {
+	if !m.matches(x) {
+		active = findPaths(trees, x, active)
 	}
-	return lo
+	return active
+}
+
+// scanBoxes measures x against the boxes on its path from the leaf up and
+// returns how many nodes at the top have boxes x lies inside (see
+// extension), leaving the extensions of the others in t.sums by depth. A
+// node's box holds every sample that went through its children, so boxes
+// shrink down a path: the scan stops at the first box x lies inside, and
+// the nodes above it need no check.
+func (t *mondrianTree) scanBoxes(x []float64) int {
+	path := t.path
+	t.sums = grow(t.sums[:0], len(path))[:len(path)]
+	for k := len(path) - 1; k >= 0; k-- {
+		sum, in := extension(t.box(path[k]), x)
+		if in {
+			return k + 1
+		}
+		t.sums[k] = sum
+	}
+	return 0
 }
 
 // aggregate returns a branch's tree weight, River's
@@ -510,17 +524,6 @@ func findPaths(trees []*mondrianTree, x []float64, active []*mondrianTree) []*mo
 	return active
 }
 
-// findPath walks x from the root to its leaf and leaves the nodes passed in
-// t.path.
-func (t *mondrianTree) findPath(x []float64) {
-	i := t.root
-	t.path = append(t.path[:0], i)
-	for !t.isLeaf(i) {
-		i = t.next(i, x)
-		t.path = append(t.path, i)
-	}
-}
-
 // addProba adds this tree's class-index probabilities for the sample whose
 // path findPaths left in t.path, divided by div, to out (length >= nSeen).
 func (t *mondrianTree) addProba(nSeen int, div float64, out, scratch []float64) {
@@ -579,7 +582,7 @@ func (t *mondrianTree) clone() *mondrianTree {
 	c.rng = &r
 	c.nodes = append([]mnode(nil), t.nodes...)
 	c.payload = t.payload.clone()
-	c.ext, c.feats, c.path, c.known = nil, nil, nil, false
+	c.ext, c.feats, c.path, c.sums = nil, nil, nil, nil
 	return &c
 }
 
@@ -723,34 +726,25 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 }
 
 // pathMemo lets a Learn reuse the paths its forest's trees walked for the
-// Predict just before it, on the same sample (the prequential pattern):
-// the downward pass then follows the recorded nodes instead of choosing
-// each child again.
+// Predict just before it on the same sample (the prequential pattern).
 type pathMemo struct {
 	x  []float64 // the predicted sample's bits
 	ok bool
 }
 
-// predicted records that every tree's path now belongs to x.
-func (m *pathMemo) predicted(trees []*mondrianTree, x []float64) {
+// predicted records that the trees' paths now belong to x.
+func (m *pathMemo) predicted(x []float64) {
 	m.x = append(m.x[:0], x...)
 	m.ok = true
-	for _, t := range trees {
-		t.known = true
-	}
 }
 
-// learning tells the trees whether their paths belong to x, the sample
-// about to be learned, and forgets them for the next sample.
-func (m *pathMemo) learning(trees []*mondrianTree, x []float64) {
+// matches reports whether the trees' paths belong to x, the sample about
+// to be learned, and forgets them: learning changes the trees.
+func (m *pathMemo) matches(x []float64) bool {
 	same := m.ok && len(m.x) == len(x)
 	for i := 0; same && i < len(x); i++ {
 		same = math.Float64bits(m.x[i]) == math.Float64bits(x[i])
 	}
 	m.ok = false
-	if !same {
-		for _, t := range trees {
-			t.known = false
-		}
-	}
+	return same
 }
