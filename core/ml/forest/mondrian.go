@@ -215,43 +215,33 @@ func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, 
 	p[slotStats] += (1.0 / p[slotN]) * (y - p[slotStats])
 }
 
-// extension is the total distance from x to the bounding box b, and
-// whether x lies inside the box: no feature outside it and none that the
-// box has not seen yet, so that adding x leaves the box as it is.
+// extension is the total distance from x to the bounding box b, summed
+// in feature order as River does, and whether x lies inside the box: no
+// feature outside it and none that the box has not seen yet, so that
+// adding x leaves the box as it is.
 func extension(b, x []float64) (sum float64, inside bool) {
 	b = b[:2*len(x)]
-	// Most samples fall inside most boxes on their path: check that first,
-	// with one predictable branch per feature (a NaN on either side fails
-	// the test and goes the long way).
+	inside = true
 	for f, v := range x {
-		if !(b[2*f] <= v && v <= b[2*f+1]) {
-			return extensionSum(b, x)
-		}
-	}
-	return 0, true
-}
-
-// extensionSum is extension for a sample not known to lie inside b, with
-// River's order of addition.
-func extensionSum(b, x []float64) (sum float64, inside bool) {
-	b = b[:2*len(x)]
-	fresh := false
-	for f, v := range x {
-		lo := b[2*f]
-		if v != v {
+		lo, hi := b[2*f], b[2*f+1]
+		if lo <= v && v <= hi {
+			// Inside on f, the common case: one predictable branch (a NaN
+			// on either side fails it and is sorted out below).
 			continue
 		}
-		if lo != lo {
-			fresh = true
-			continue
-		}
-		if v < lo {
+		switch {
+		case v != v: // missing: no extension
+		case lo != lo: // a feature the box has not seen
+			inside = false
+		case v < lo:
 			sum += lo - v
-		} else if hi := b[2*f+1]; v > hi {
+			inside = false
+		default:
 			sum += v - hi
+			inside = false
 		}
 	}
-	return sum, sum == 0 && !fresh
+	return sum, inside
 }
 
 // pickFeature draws a feature with probability proportional to its range
@@ -535,13 +525,17 @@ func (t *mondrianTree) addProba(nSeen int, div float64, out, scratch []float64) 
 		s[c] = t.nodeScore(p, c, nSeen)
 	}
 	if t.useAggregation {
+		d, dK := t.dirichlet, t.dirichlet*float64(nSeen)
 		for k := len(path) - 2; k >= 0; k-- {
 			i := path[k]
 			half := t.nodes[i].half
 			comp := 1.0 - half
 			p := t.rec(i)
+			// half·nodeScore with one division per node, not per class.
+			w := half / (p[slotN] + dK)
+			counts := p[slotStats : slotStats+len(s)]
 			for c := range s {
-				s[c] = half*t.nodeScore(p, c, nSeen) + comp*s[c]
+				s[c] = w*(counts[c]+d) + comp*s[c]
 			}
 		}
 		total := 0.0
