@@ -19,7 +19,6 @@ type expw struct {
 }
 
 const (
-	expMask  = 0x7ff << 52
 	expBias  = 1023
 	oneBits  = expBias << 52
 	mantBits = 52
@@ -31,15 +30,14 @@ func pow2(k int64) float64 { return math.Float64frombits(uint64(k+expBias) << ma
 // norm brings m·2^e to m in [1, 2). m must be >= 0 and finite.
 func norm(m float64, e int64) expw {
 	b := math.Float64bits(m)
-	x := int64(b>>mantBits) & 0x7ff
-	if x == 0 { // zero or subnormal
+	if b < 1<<mantBits { // zero or subnormal
 		if m == 0 {
 			return expw{}
 		}
-		fr, ex := math.Frexp(m)
-		return expw{m: fr * 2, e: e + int64(ex) - 1}
+		b = math.Float64bits(m * 0x1p64)
+		e -= 64
 	}
-	return expw{m: math.Float64frombits(b&^expMask | oneBits), e: e + x - expBias}
+	return expw{m: math.Float64frombits(b&(1<<mantBits-1) | oneBits), e: e + int64(b>>mantBits) - expBias}
 }
 
 // fromLog is exp(w).
@@ -76,16 +74,21 @@ func (v expw) mulExp(x float64) expw {
 // mulScore is v·s for 0 < s < 2^1023 (a class probability).
 func (v expw) mulScore(s float64) expw { return norm(v.m*s, v.e) }
 
+// renorm is m·2^e for m in [1, 4), brought to [1, 2) without a branch
+// (the side a sum or product falls on is data-dependent).
+func renorm(m float64, e int64) expw {
+	b := math.Float64bits(m)
+	c := int64(b>>mantBits) - expBias // 0 or 1
+	return expw{m: math.Float64frombits(b - uint64(c)<<mantBits), e: e + c}
+}
+
 // mul is v·u.
 func (v expw) mul(u expw) expw {
 	m := v.m * u.m // in [1, 4)
-	if m >= 2 {
-		return expw{m: m * 0.5, e: v.e + u.e + 1}
-	}
 	if m == 0 {
 		return expw{}
 	}
-	return expw{m: m, e: v.e + u.e}
+	return renorm(m, v.e+u.e)
 }
 
 // add is v + u.
@@ -95,19 +98,20 @@ func (v expw) add(u expw) expw {
 		return v
 	case v.m == 0:
 		return u
-	case v.e < u.e:
-		v, u = u, v
 	}
-	// v.m >= 1 and u.m < 2, so a shift of 54 or more leaves v.m unchanged.
+	// Order the terms by exponent without a branch: sel is all ones when
+	// u has the larger exponent.
 	d := v.e - u.e
-	if d > 54 {
-		return v
-	}
-	m := v.m + u.m*pow2(-d) // in [1, 4)
-	if m >= 2 {
-		return expw{m: m * 0.5, e: v.e + 1}
-	}
-	return expw{m: m, e: v.e}
+	sel := d >> 63
+	vb, ub := math.Float64bits(v.m), math.Float64bits(u.m)
+	big := math.Float64frombits(vb ^ (vb^ub)&uint64(sel))
+	small := math.Float64frombits(ub ^ (vb^ub)&uint64(sel))
+	e := v.e ^ (v.e^u.e)&sel
+	d = (d ^ sel) - sel
+	// big >= 1 and small < 2, so a shift of 54 or more leaves big as it
+	// is; 60 keeps pow2 in range.
+	m := big + small*pow2(-min(d, 60)) // in [1, 4)
+	return renorm(m, e)
 }
 
 // half is v/2.

@@ -132,7 +132,7 @@ func (t *mondrianTree) rec(i int32) []float64 {
 
 // box is node i's bounding box, min and max of each feature interleaved.
 func (t *mondrianTree) box(i int32) []float64 {
-	return t.payload.at(i)[t.boxOff : t.boxOff+2*t.nFeat]
+	return t.payload.at(i)[t.boxOff:]
 }
 
 // ownLW is node i's tree weight, kept by its parent.
@@ -438,7 +438,7 @@ func (t *mondrianTree) scanBoxes(x []float64) int {
 // children's, as an exponential, and its aggregation share
 // 0.5·exp(weight − log_weight_tree), which is w/(w + exp(l)).
 func aggregate(w, lwLeft, lwRight expw) (lw expw, half float64) {
-	s := w.add(lwLeft.mul(lwRight))
+	s := w.add(lwLeft.mul(lwRight)) // w + exp(l)
 	return s.half(), w.ratio(s)
 }
 
