@@ -13,7 +13,7 @@ import (
 //
 // Weights are held as exponentials (see expw): w is exp of River's weight,
 // the node's cumulated log-loss. A node's tree weight (exp of River's
-// log_weight_tree) lives in its parent, as lwLeft or lwRight (the root's in
+// log_weight_tree) lives in its parent, in lw by side (the root's in
 // mondrianTree.rootLW): the upward pass that recomputes a branch's tree
 // weight reads both children's, and keeping them in the branch spares it a
 // load of the child off the sample's path.
@@ -24,9 +24,9 @@ type mnode struct {
 	// 0.5·exp(weight − log_weight_tree), kept by the upward pass so that a
 	// prediction only reads it. Not encoded: a decoded tree derives it
 	// again from the same inputs.
-	half            float64
-	w               expw
-	lwLeft, lwRight expw
+	half float64
+	w    expw
+	lw   [2]expw // the children's tree weights, left then right
 }
 
 // Slots of a node's payload, the per-node float64 record beside its mnode:
@@ -113,7 +113,7 @@ func grow[E any](s []E, n int) []E {
 // newNode appends an empty leaf.
 func (t *mondrianTree) newNode(parent int32, time float64) int32 {
 	i := int32(len(t.nodes))
-	t.nodes = append(grow(t.nodes, 1), mnode{parent: parent, left: -1, right: -1, feature: -1, w: expw{m: 1}, lwLeft: expw{m: 1}, lwRight: expw{m: 1}})
+	t.nodes = append(grow(t.nodes, 1), mnode{parent: parent, left: -1, right: -1, feature: -1, w: expw{m: 1}, lw: [2]expw{{m: 1}, {m: 1}}})
 	t.payload.add()
 	p := t.rec(i)
 	clear(p[:t.boxOff])
@@ -142,9 +142,9 @@ func (t *mondrianTree) ownLW(i int32) expw {
 		return t.rootLW
 	}
 	if t.nodes[p].left == i {
-		return t.nodes[p].lwLeft
+		return t.nodes[p].lw[0]
 	}
-	return t.nodes[p].lwRight
+	return t.nodes[p].lw[1]
 }
 
 // replant copies the statistics of node src into dst but not its time
@@ -153,7 +153,7 @@ func (t *mondrianTree) ownLW(i int32) expw {
 func (t *mondrianTree) replant(dst, src int32) {
 	d, o := &t.nodes[dst], &t.nodes[src]
 	d.w, d.half = o.w, o.half
-	d.lwLeft, d.lwRight = o.lwLeft, o.lwRight
+	d.lw = o.lw
 	p := t.rec(dst)
 	time := p[slotTime]
 	copy(p, t.rec(src))
@@ -213,6 +213,22 @@ func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, 
 		n.w = n.w.mulExp(-t.step * (r * r / 2))
 	}
 	p[slotStats] += (1.0 / p[slotN]) * (y - p[slotStats])
+}
+
+// countInside is updateDownwards for a classifier with aggregation and
+// step 1 on nodes whose boxes x lies inside: the hot loop of learning,
+// with nothing to decide per node.
+func (t *mondrianTree) countInside(nodes []int32, yi int, nSeen int) {
+	d, dK := t.dirichlet, t.dirichlet*float64(nSeen)
+	for _, i := range nodes {
+		p := t.rec(i)[:slotStats+t.nClasses]
+		n := p[slotN] + 1
+		p[slotN] = n
+		c := &p[slotStats+yi]
+		w := &t.nodes[i].w
+		*w = w.mulScore((*c + d) / (n + dK))
+		*c++
+	}
 }
 
 // extension is the total distance from x to the bounding box b, summed
@@ -302,10 +318,10 @@ func (t *mondrianTree) split(i int32, splitTime, threshold float64, feature int,
 	n.threshold = threshold
 	if isRight {
 		n.left, n.right = moved, leaf
-		n.lwLeft, n.lwRight = lw, expw{m: 1}
+		n.lw = [2]expw{lw, {m: 1}}
 	} else {
 		n.left, n.right = leaf, moved
-		n.lwLeft, n.lwRight = expw{m: 1}, lw
+		n.lw = [2]expw{{m: 1}, lw}
 	}
 	t.rec(i)[slotChildTime] = splitTime
 }
@@ -348,8 +364,12 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 	}
 	// x cannot split a node whose box it lies in, nor widen that box.
 	in := t.scanBoxes(x)
-	for _, cur := range path[:in] {
-		t.updateDownwards(cur, x, yi, y, nSeen, true, true)
+	if t.classifier && t.useAggregation && t.step == 1 {
+		t.countInside(path[:in], yi, nSeen)
+	} else {
+		for _, cur := range path[:in] {
+			t.updateDownwards(cur, x, yi, y, nSeen, true, true)
+		}
 	}
 	for depth := in; depth < len(path); depth++ {
 		cur := path[depth]
@@ -451,17 +471,19 @@ func (t *mondrianTree) goUpwards() {
 		n := &t.nodes[i]
 		lw := n.w
 		if n.left >= 0 {
-			lw, n.half = aggregate(n.w, n.lwLeft, n.lwRight)
+			lw, n.half = aggregate(n.w, n.lw[0], n.lw[1])
 		}
 		if k == 0 {
 			t.rootLW = lw
 			return
 		}
-		if p := &t.nodes[path[k-1]]; p.left == i {
-			p.lwLeft = lw
-		} else {
-			p.lwRight = lw
+		// File lw on its side without a jump: the side is the data's.
+		p := &t.nodes[path[k-1]]
+		side := 0
+		if p.left != i {
+			side = 1
 		}
+		p.lw[side] = lw
 	}
 }
 
@@ -471,7 +493,7 @@ func (t *mondrianTree) deriveHalves() {
 	for i := range t.nodes {
 		n := &t.nodes[i]
 		if n.left >= 0 {
-			_, n.half = aggregate(n.w, n.lwLeft, n.lwRight)
+			_, n.half = aggregate(n.w, n.lw[0], n.lw[1])
 		}
 	}
 }
@@ -710,10 +732,10 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 	for i := range t.nodes {
 		nd := &t.nodes[i]
 		if nd.left >= 0 {
-			nd.lwLeft, nd.lwRight = lws[nd.left], lws[nd.right]
+			nd.lw = [2]expw{lws[nd.left], lws[nd.right]}
 			t.rec(int32(i))[slotChildTime] = times[nd.left]
 		} else {
-			nd.lwLeft, nd.lwRight = expw{m: 1}, expw{m: 1}
+			nd.lw = [2]expw{{m: 1}, {m: 1}}
 		}
 	}
 	t.deriveHalves()
