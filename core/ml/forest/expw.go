@@ -11,8 +11,9 @@ import "math"
 // mantissa and a 64-bit binary exponent, the same weights multiply and add
 // with plain float arithmetic and cannot underflow: a node's log-weight
 // falls by about one nat per sample it sees, far past float64's range.
-// The results agree with River's log-domain values to within the rounding
-// of River's own sums (a few units in the last place of w).
+// Rounding falls on the products instead of River's sums of logs; both
+// carry errors of the same order, and the forests' probabilities agree
+// with River's to about 1e-14 in the parity tests.
 type expw struct {
 	m float64
 	e int64

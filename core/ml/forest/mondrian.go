@@ -31,9 +31,9 @@ type mnode struct {
 
 // Slots of a node's payload, the per-node float64 record beside its mnode:
 // the sample count, the node's creation time, its children's (both
-// children of a branch are created together), then the class counts (classifiers) or the
-// running mean of the targets (regressors), then the bounding box with the
-// min and max of each feature interleaved.
+// children of a branch are created together), then the class counts
+// (classifiers) or the running mean of the targets (regressors), then the
+// bounding box with the min and max of each feature interleaved.
 const (
 	slotN = iota
 	slotTime
@@ -42,7 +42,7 @@ const (
 )
 
 // mondrianTree is one tree of an aggregated Mondrian forest, stored as
-// a node array and a payload array (index 0 is the root: a split rewrites
+// a node array and payload records (index 0 is the root: a split rewrites
 // the split node in place and moves its old content to a new node). A node
 // is a leaf when left < 0.
 //
