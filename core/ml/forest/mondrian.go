@@ -110,7 +110,10 @@ func grow[E any](s []E, n int) []E {
 	return slices.Grow(s, max(n, len(s)))
 }
 
-// newNode appends an empty leaf.
+// newNode appends an empty leaf. Its box is left for the caller to fill:
+// every new node either receives its first sample at once (which sets the
+// whole box, NaN for the features the sample lacks) or a copy of another
+// node's statistics (replant).
 func (t *mondrianTree) newNode(parent int32, time float64) int32 {
 	i := int32(len(t.nodes))
 	t.nodes = append(grow(t.nodes, 1), mnode{parent: parent, left: -1, right: -1, feature: -1, w: expw{m: 1}, lw: [2]expw{{m: 1}, {m: 1}}})
@@ -118,10 +121,6 @@ func (t *mondrianTree) newNode(parent int32, time float64) int32 {
 	p := t.rec(i)
 	clear(p[:t.boxOff])
 	p[slotTime] = time
-	nan := math.NaN()
-	for k := t.boxOff; k < len(p); k++ {
-		p[k] = nan
-	}
 	return i
 }
 
@@ -228,6 +227,20 @@ func (t *mondrianTree) countInside(nodes []int32, yi int, nSeen int) {
 		w := &t.nodes[i].w
 		*w = w.mulScore((*c + d) / (n + dK))
 		*c++
+	}
+}
+
+// meanInside is updateDownwards for a regressor with aggregation on nodes
+// whose boxes x lies inside.
+func (t *mondrianTree) meanInside(nodes []int32, y float64) {
+	for _, i := range nodes {
+		p := t.rec(i)[:slotStats+1]
+		n := p[slotN] + 1
+		p[slotN] = n
+		r := p[slotStats] - y
+		w := &t.nodes[i].w
+		*w = w.mulExp(-t.step * (r * r / 2))
+		p[slotStats] += (1.0 / n) * (y - p[slotStats])
 	}
 }
 
@@ -364,9 +377,12 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 	}
 	// x cannot split a node whose box it lies in, nor widen that box.
 	in := t.scanBoxes(x)
-	if t.classifier && t.useAggregation && t.step == 1 {
+	switch {
+	case t.classifier && t.useAggregation && t.step == 1:
 		t.countInside(path[:in], yi, nSeen)
-	} else {
+	case !t.classifier && t.useAggregation:
+		t.meanInside(path[:in], y)
+	default:
 		for _, cur := range path[:in] {
 			t.updateDownwards(cur, x, yi, y, nSeen, true, true)
 		}
