@@ -88,6 +88,9 @@ func NewClassifier(p ClassifierParams, nFeat int) (*Classifier, error) {
 	case nFeat < 1:
 		return nil, fmt.Errorf("AMFClassifier: needs at least one numeric input")
 	}
+	if err := checkSize(p.NEstimators, nFeat, p.NClasses); err != nil {
+		return nil, fmt.Errorf("AMFClassifier: %w", err)
+	}
 	c := &Classifier{p: p, nFeat: nFeat, rng: pyrand.New(p.Seed)}
 	c.init()
 	return c, nil
@@ -280,6 +283,9 @@ func NewRegressor(p RegressorParams, nFeat int) (*Regressor, error) {
 		return nil, fmt.Errorf("AMFRegressor: step must be > 0, got %g", p.Step)
 	case nFeat < 1:
 		return nil, fmt.Errorf("AMFRegressor: needs at least one numeric input")
+	}
+	if err := checkSize(p.NEstimators, nFeat, 1); err != nil {
+		return nil, fmt.Errorf("AMFRegressor: %w", err)
 	}
 	return &Regressor{p: p, nFeat: nFeat, rng: pyrand.New(p.Seed)}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/spate-ml/spate/core/ml"
@@ -273,5 +274,27 @@ func TestStateVersion1Decodes(t *testing.T) {
 			tc.l.Learn(xs[i], ys[i])
 			back.Learn(xs[i], ys[i])
 		}
+	}
+}
+
+// TestSizeLimit checks that a forest whose first sample would allocate
+// more than maxFirstLearnBytes is refused, whether configured or decoded.
+func TestSizeLimit(t *testing.T) {
+	if _, err := NewClassifier(ClassifierParams{NClasses: 2, NEstimators: 65536, Step: 1, Dirichlet: 0.5}, 4096); err == nil || !strings.Contains(err.Error(), "n_estimators 65536") {
+		t.Fatalf("NewClassifier with 65536 trees over 4096 inputs: %v", err)
+	}
+	if _, err := NewRegressor(RegressorParams{NEstimators: 65536, Step: 1}, 4096); err == nil {
+		t.Fatal("NewRegressor with 65536 trees over 4096 inputs: no error")
+	}
+	// A stored untrained forest claiming as many trees.
+	c, err := NewClassifier(ClassifierParams{NClasses: 2, NEstimators: 10, Step: 1, Dirichlet: 0.5}, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.p.NEstimators = 65536
+	name := c.Algorithm()
+	framed := append(binary.AppendUvarint(nil, uint64(len(name))), name...)
+	if _, err := registry().Unmarshal(append(framed, c.marshal(stateVersion)...)); err == nil {
+		t.Fatal("a stored forest of 65536 trees over 4096 inputs decoded")
 	}
 }

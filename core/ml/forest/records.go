@@ -14,8 +14,10 @@ type records struct {
 }
 
 // firstBlock is the number of records in block 0, a power of two; block k
-// holds firstBlock<<k records, from index (2^k − 1)·firstBlock.
-const firstBlock = 8
+// holds firstBlock<<k records, from index (2^k − 1)·firstBlock. One keeps
+// a fresh tree to one record: a forest of many trees over many features
+// must not pay for records it has no nodes for.
+const firstBlock = 1
 
 // locate returns the block and the offset in it of record i.
 func locate(i int32) (block int, off uint32) {

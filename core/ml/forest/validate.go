@@ -16,6 +16,25 @@ func (c *Classifier) InputSpec() ml.Spec {
 // InputSpec reports the width the forest was built for (ml.SpecReporter).
 func (r *Regressor) InputSpec() ml.Spec { return ml.Spec{NumNumeric: r.nFeat} }
 
+// maxFirstLearnBytes bounds what a forest allocates on its first sample, a
+// generator and a root node per tree, so that an absurd configuration or a
+// corrupt stored state is an error instead of running the server out of
+// memory.
+const maxFirstLearnBytes = 1 << 30
+
+// checkSize checks the first-sample allocation of nEstimators trees over
+// nFeat features with stats statistics per node against
+// maxFirstLearnBytes.
+func checkSize(nEstimators, nFeat, stats int) error {
+	const perTree = 3 << 10 // generator state, node header, slices
+	need := int64(nEstimators) * (perTree + 8*int64(slotStats+stats+2*nFeat))
+	if need > maxFirstLearnBytes {
+		return fmt.Errorf("n_estimators %d over %d inputs would take %d MB before the first sample (limit %d MB)",
+			nEstimators, nFeat, need>>20, maxFirstLearnBytes>>20)
+	}
+	return nil
+}
+
 // validate checks a decoded classifier: the parameters NewClassifier
 // accepts, one tree per estimator once trees exist, and each tree's
 // structure.
@@ -29,6 +48,9 @@ func (c *Classifier) validate() error {
 		return fmt.Errorf("%d classes seen of %d", len(c.idxClass), c.p.NClasses)
 	case c.trees != nil && len(c.trees) != c.p.NEstimators:
 		return fmt.Errorf("%d trees for %d estimators", len(c.trees), c.p.NEstimators)
+	}
+	if err := checkSize(c.p.NEstimators, c.nFeat, c.p.NClasses); err != nil {
+		return err
 	}
 	for i, t := range c.trees {
 		if err := t.validate(c.nFeat, c.p.NClasses); err != nil {
@@ -45,6 +67,9 @@ func (r *Regressor) validate() error {
 		return fmt.Errorf("step %v must be finite and > 0", r.p.Step)
 	case r.trees != nil && len(r.trees) != r.p.NEstimators:
 		return fmt.Errorf("%d trees for %d estimators", len(r.trees), r.p.NEstimators)
+	}
+	if err := checkSize(r.p.NEstimators, r.nFeat, 1); err != nil {
+		return err
 	}
 	for i, t := range r.trees {
 		if err := t.validate(r.nFeat, 0); err != nil {
