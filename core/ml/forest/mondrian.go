@@ -482,25 +482,27 @@ func aggregate(w, lwLeft, lwRight expw) (lw expw, half float64) {
 // files each in its parent.
 func (t *mondrianTree) goUpwards() {
 	path := t.path
-	for k := len(path) - 1; k >= 0; k-- {
-		i := path[k]
-		n := &t.nodes[i]
-		lw := n.w
-		if n.left >= 0 {
-			lw, n.half = aggregate(n.w, n.lw[0], n.lw[1])
-		}
-		if k == 0 {
-			t.rootLW = lw
-			return
-		}
-		// File lw on its side without a jump: the side is the data's.
-		p := &t.nodes[path[k-1]]
+	last := len(path) - 1
+	n := &t.nodes[path[last]]
+	lw := n.w // the path ends at a leaf
+	if n.left >= 0 {
+		lw, n.half = aggregate(n.w, n.lw[0], n.lw[1])
+	}
+	// Each level's tree weight is the next one's input: it stays in a
+	// register rather than going through the parent's memory.
+	for k := last - 1; k >= 0; k-- {
+		child := path[k+1]
+		n := &t.nodes[path[k]]
 		side := 0
-		if p.left != i {
+		if n.left != child {
 			side = 1
 		}
-		p.lw[side] = lw
+		n.lw[side] = lw
+		sib := n.lw[1-side]
+		// lw·sib is the same product as lw[0]·lw[1], bit for bit.
+		lw, n.half = aggregate(n.w, lw, sib)
 	}
+	t.rootLW = lw
 }
 
 // deriveHalves recomputes every branch's aggregation share from its weight
