@@ -564,7 +564,27 @@ func (t *mondrianTree) addProba(nSeen int, div float64, out, scratch []float64) 
 	for c := range s {
 		s[c] = t.nodeScore(p, c, nSeen)
 	}
-	if t.useAggregation {
+	if t.useAggregation && nSeen == 2 {
+		// Binary classification, the common case: the two running
+		// probabilities are each a chain through every level, so they
+		// stay in registers.
+		d, dK := t.dirichlet, 2*t.dirichlet
+		s0, s1 := s[0], s[1]
+		for k := len(path) - 2; k >= 0; k-- {
+			i := path[k]
+			half := t.nodes[i].half
+			comp := 1.0 - half
+			p := t.rec(i)[:slotStats+2]
+			w := half / (p[slotN] + dK)
+			s0 = w*(p[slotStats]+d) + comp*s0
+			s1 = w*(p[slotStats+1]+d) + comp*s1
+		}
+		s[0], s[1] = s0, s1
+		if total := s0 + s1; total > 0 {
+			inv := 1.0 / total
+			s[0], s[1] = s0*inv, s1*inv
+		}
+	} else if t.useAggregation {
 		d, dK := t.dirichlet, t.dirichlet*float64(nSeen)
 		for k := len(path) - 2; k >= 0; k-- {
 			i := path[k]
