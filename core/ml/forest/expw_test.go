@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/spate-ml/spate/core/ml"
 	"github.com/spate-ml/spate/core/ml/internal/pyrand"
 )
 
@@ -89,5 +90,35 @@ func TestExpwScoresAndLimits(t *testing.T) {
 	// A subnormal product is brought back to [1, 2).
 	if got := norm(math.SmallestNonzeroFloat64*3, 0); got.m < 1 || got.m >= 2 || got.log() > -740 {
 		t.Fatalf("norm(subnormal) = %+v", got)
+	}
+}
+
+// TestUpwardPassMatchesAggregate checks that the upward pass, which runs
+// its chain on unnormalized mantissas, leaves every branch with exactly the
+// share and tree weight aggregate computes from the branch's weight and its
+// children's tree weights.
+func TestUpwardPassMatchesAggregate(t *testing.T) {
+	xs, ys := synthStream(3000, 4)
+	c, _ := NewClassifier(ClassifierParams{NClasses: 3, NEstimators: 4, Step: 1, UseAggregation: true, Dirichlet: 0.5, Seed: 8}, 4)
+	r, _ := NewRegressor(RegressorParams{NEstimators: 4, Step: 1, UseAggregation: true, Seed: 8}, 4)
+	var p ml.Prediction
+	for i, x := range xs {
+		c.Predict(x, &p)
+		c.Learn(x, ys[i])
+		r.Learn(x, 40*ys[i]+x.Numeric[0]) // large losses: weights far past float64's range
+	}
+	for _, trees := range [][]*mondrianTree{c.trees, r.trees} {
+		for ti, tr := range trees {
+			for i := range tr.nodes {
+				n := &tr.nodes[i]
+				if n.left < 0 {
+					continue
+				}
+				lw, half := aggregate(n.w, n.lw[0], n.lw[1])
+				if half != n.half || lw != tr.ownLW(int32(i)) {
+					t.Fatalf("tree %d node %d: share %v, tree weight %+v; aggregate gives %v, %+v", ti, i, n.half, tr.ownLW(int32(i)), half, lw)
+				}
+			}
+		}
 	}
 }

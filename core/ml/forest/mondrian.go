@@ -488,8 +488,12 @@ func (t *mondrianTree) goUpwards() {
 	if n.left >= 0 {
 		lw, n.half = aggregate(n.w, n.lw[0], n.lw[1])
 	}
-	// Each level's tree weight is the next one's input: it stays in a
-	// register rather than going through the parent's memory.
+	// Each level's tree weight is the next one's input: the chain runs
+	// through registers, on a mantissa left unnormalized (within 2^±40)
+	// so that each link is a multiply, a scaled add and no renormalizing;
+	// the normalized copy filed in the node is off the chain. Scaling by
+	// powers of two is exact, so the values are those aggregate computes.
+	m, e := lw.m, lw.e
 	for k := last - 1; k >= 0; k-- {
 		child := path[k+1]
 		n := &t.nodes[path[k]]
@@ -497,12 +501,28 @@ func (t *mondrianTree) goUpwards() {
 		if n.left != child {
 			side = 1
 		}
-		n.lw[side] = lw
 		sib := n.lw[1-side]
-		// lw·sib is the same product as lw[0]·lw[1], bit for bit.
-		lw, n.half = aggregate(n.w, lw, sib)
+		w := n.w
+		if m == 0 || sib.m == 0 || w.m == 0 || m > 0x1p40 || m < 0x1p-40 {
+			lw, n.half = aggregate(w, norm(m, e), sib)
+			n.lw[side] = norm(m, e)
+			m, e = lw.m, lw.e
+			continue
+		}
+		n.lw[side] = norm(m, e)
+		cm, ce := m*sib.m, e+sib.e // exp(l), the children's product
+		// s = w + exp(l), aligned to the larger exponent without a jump.
+		d := w.e - ce
+		sel := d >> 63 // all ones when exp(l) has the larger exponent
+		ad := min((d^sel)-sel, 1000)
+		wm := w.m * pow2(-(ad & sel)) // scaled down when exp(l) leads
+		cm = cm * pow2(-ad&^sel)      // scaled down when w leads
+		se := w.e ^ (w.e^ce)&sel
+		sm := wm + cm
+		n.half = w.ratio(norm(sm, se))
+		m, e = sm*0.5, se
 	}
-	t.rootLW = lw
+	t.rootLW = norm(m, e)
 }
 
 // deriveHalves recomputes every branch's aggregation share from its weight
