@@ -62,16 +62,13 @@ func DefaultRegressorParams() RegressorParams {
 
 // Classifier is an aggregated Mondrian forest classifier.
 type Classifier struct {
+	forest
 	p        ClassifierParams
 	nFeat    int
-	rng      *pyrand.Rand
-	trees    []*mondrianTree
 	classIdx []int // class -> index of first appearance, -1 if unseen
 	idxClass []int // index -> class
 	scratch  []float64
 	acc      []float64
-	memo     pathMemo
-	active   []*mondrianTree // scratch for findPaths
 }
 
 // NewClassifier builds an AMFClassifier for nFeat numeric features.
@@ -91,7 +88,7 @@ func NewClassifier(p ClassifierParams, nFeat int) (*Classifier, error) {
 	if err := checkSize(p.NEstimators, nFeat, p.NClasses); err != nil {
 		return nil, fmt.Errorf("AMFClassifier: %w", err)
 	}
-	c := &Classifier{p: p, nFeat: nFeat, rng: pyrand.New(p.Seed)}
+	c := &Classifier{forest: forest{rng: pyrand.New(p.Seed)}, p: p, nFeat: nFeat}
 	c.init()
 	return c, nil
 }
@@ -127,18 +124,10 @@ func (c *Classifier) Learn(x ml.Instance, y float64) {
 		c.classIdx[cls] = len(c.idxClass)
 		c.idxClass = append(c.idxClass, cls)
 	}
-	if c.trees == nil {
-		c.trees = make([]*mondrianTree, c.p.NEstimators)
-		for i := range c.trees {
-			seed := c.rng.Randint(0, 9999999)
-			c.trees[i] = newMondrianTree(true, c.nFeat, c.p.NClasses, c.p.Step, c.p.UseAggregation, c.p.Dirichlet, c.p.SplitPure, seed)
-		}
-	}
-	yi, nSeen := c.classIdx[cls], len(c.idxClass)
-	c.active = prepareLearn(c.trees, x.Numeric, &c.memo, c.active)
-	for _, t := range c.trees {
-		t.learn(x.Numeric, yi, 0, nSeen)
-	}
+	c.plant(c.p.NEstimators, func(seed int64) *mondrianTree {
+		return newMondrianTree(true, c.nFeat, c.p.NClasses, c.p.Step, c.p.UseAggregation, c.p.Dirichlet, c.p.SplitPure, seed)
+	})
+	c.learn(x.Numeric, c.classIdx[cls], 0, len(c.idxClass))
 }
 
 // Predict implements ml.Learner: the average of the trees' aggregated class
@@ -153,11 +142,10 @@ func (c *Classifier) Predict(x ml.Instance, dst *ml.Prediction) {
 	acc := c.acc[:nSeen]
 	clear(acc)
 	div := float64(c.p.NEstimators)
-	c.active = findPaths(c.trees, x.Numeric, c.active)
+	c.walk(x.Numeric)
 	for _, t := range c.trees {
 		t.addProba(nSeen, div, acc, c.scratch)
 	}
-	c.memo.predicted(x.Numeric)
 	for i, v := range acc {
 		proba[c.idxClass[i]] = v
 	}
@@ -166,19 +154,11 @@ func (c *Classifier) Predict(x ml.Instance, dst *ml.Prediction) {
 
 // Clone implements ml.Learner.
 func (c *Classifier) Clone() ml.Learner {
-	n := &Classifier{p: c.p, nFeat: c.nFeat}
-	r := *c.rng
-	n.rng = &r
+	n := &Classifier{forest: c.forest.clone(), p: c.p, nFeat: c.nFeat}
 	n.classIdx = append([]int(nil), c.classIdx...)
 	n.idxClass = append([]int(nil), c.idxClass...)
 	n.scratch = make([]float64, c.p.NClasses)
 	n.acc = make([]float64, c.p.NClasses)
-	if c.trees != nil {
-		n.trees = make([]*mondrianTree, len(c.trees))
-		for i, t := range c.trees {
-			n.trees[i] = t.clone()
-		}
-	}
 	return n
 }
 
@@ -207,10 +187,7 @@ func (c *Classifier) marshal(version uint64) []byte {
 	for _, v := range c.idxClass {
 		e.Uvarint(uint64(v))
 	}
-	e.Boolean(c.trees != nil)
-	for _, t := range c.trees {
-		t.encode(e, version)
-	}
+	c.encodeTrees(e, version)
 	return e.Data()
 }
 
@@ -244,17 +221,8 @@ func decodeClassifier(data []byte) (ml.Learner, error) {
 		c.classIdx[cls] = i
 		c.idxClass = append(c.idxClass, cls)
 	}
-	if d.Boolean() {
-		c.trees = make([]*mondrianTree, p.NEstimators)
-		// Stop at the first fault: a corrupt count must not cost a
-		// generator's allocation per tree it claims.
-		for i := 0; i < len(c.trees) && d.Err() == nil; i++ {
-			t := &mondrianTree{classifier: true, nFeat: nFeat, nClasses: p.NClasses, step: p.Step,
-				useAggregation: p.UseAggregation, dirichlet: p.Dirichlet, splitPure: p.SplitPure}
-			t.decodeInto(d, version)
-			c.trees[i] = t
-		}
-	}
+	c.decodeTrees(d, version, p.NEstimators, mondrianTree{classifier: true, nFeat: nFeat, nClasses: p.NClasses,
+		step: p.Step, useAggregation: p.UseAggregation, dirichlet: p.Dirichlet, splitPure: p.SplitPure})
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("AMFClassifier: %w", err)
 	}
@@ -266,12 +234,9 @@ func decodeClassifier(data []byte) (ml.Learner, error) {
 
 // Regressor is an aggregated Mondrian forest regressor.
 type Regressor struct {
-	p      RegressorParams
-	nFeat  int
-	rng    *pyrand.Rand
-	trees  []*mondrianTree
-	memo   pathMemo
-	active []*mondrianTree // scratch for findPaths
+	forest
+	p     RegressorParams
+	nFeat int
 }
 
 // NewRegressor builds an AMFRegressor for nFeat numeric features.
@@ -287,7 +252,7 @@ func NewRegressor(p RegressorParams, nFeat int) (*Regressor, error) {
 	if err := checkSize(p.NEstimators, nFeat, 1); err != nil {
 		return nil, fmt.Errorf("AMFRegressor: %w", err)
 	}
-	return &Regressor{p: p, nFeat: nFeat, rng: pyrand.New(p.Seed)}, nil
+	return &Regressor{forest: forest{rng: pyrand.New(p.Seed)}, p: p, nFeat: nFeat}, nil
 }
 
 func newRegressor(raw json.RawMessage, spec ml.Spec, _ []ml.Learner) (ml.Learner, error) {
@@ -306,17 +271,10 @@ func (r *Regressor) Learn(x ml.Instance, y float64) {
 	if y != y || math.IsInf(y, 0) {
 		return
 	}
-	if r.trees == nil {
-		r.trees = make([]*mondrianTree, r.p.NEstimators)
-		for i := range r.trees {
-			seed := r.rng.Randint(0, 9999999)
-			r.trees[i] = newMondrianTree(false, r.nFeat, 0, r.p.Step, r.p.UseAggregation, 0, false, seed)
-		}
-	}
-	r.active = prepareLearn(r.trees, x.Numeric, &r.memo, r.active)
-	for _, t := range r.trees {
-		t.learn(x.Numeric, 0, y, 0)
-	}
+	r.plant(r.p.NEstimators, func(seed int64) *mondrianTree {
+		return newMondrianTree(false, r.nFeat, 0, r.p.Step, r.p.UseAggregation, 0, false, seed)
+	})
+	r.learn(x.Numeric, 0, y, 0)
 }
 
 // Predict implements ml.Learner: Score is the average of the trees'
@@ -329,26 +287,16 @@ func (r *Regressor) Predict(x ml.Instance, dst *ml.Prediction) {
 		return
 	}
 	s := 0.0
-	r.active = findPaths(r.trees, x.Numeric, r.active)
+	r.walk(x.Numeric)
 	for _, t := range r.trees {
 		s += t.predictValue()
 	}
-	r.memo.predicted(x.Numeric)
 	dst.Score = s / float64(r.p.NEstimators)
 }
 
 // Clone implements ml.Learner.
 func (r *Regressor) Clone() ml.Learner {
-	n := &Regressor{p: r.p, nFeat: r.nFeat}
-	g := *r.rng
-	n.rng = &g
-	if r.trees != nil {
-		n.trees = make([]*mondrianTree, len(r.trees))
-		for i, t := range r.trees {
-			n.trees[i] = t.clone()
-		}
-	}
-	return n
+	return &Regressor{forest: r.forest.clone(), p: r.p, nFeat: r.nFeat}
 }
 
 // MarshalBinary implements ml.Learner.
@@ -365,10 +313,7 @@ func (r *Regressor) marshal(version uint64) []byte {
 	e.Varint(r.p.Seed)
 	e.Uvarint(uint64(r.nFeat))
 	r.rng.Encode(e)
-	e.Boolean(r.trees != nil)
-	for _, t := range r.trees {
-		t.encode(e, version)
-	}
+	r.encodeTrees(e, version)
 	return e.Data()
 }
 
@@ -390,14 +335,7 @@ func decodeRegressor(data []byte) (ml.Learner, error) {
 	}
 	r := &Regressor{p: p, nFeat: nFeat}
 	r.rng = pyrand.Decode(d)
-	if d.Boolean() {
-		r.trees = make([]*mondrianTree, p.NEstimators)
-		for i := 0; i < len(r.trees) && d.Err() == nil; i++ {
-			t := &mondrianTree{nFeat: nFeat, step: p.Step, useAggregation: p.UseAggregation}
-			t.decodeInto(d, version)
-			r.trees[i] = t
-		}
-	}
+	r.decodeTrees(d, version, p.NEstimators, mondrianTree{nFeat: nFeat, step: p.Step, useAggregation: p.UseAggregation})
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("AMFRegressor: %w", err)
 	}

@@ -356,7 +356,7 @@ func (t *mondrianTree) next(i int32, x []float64) int32 {
 }
 
 // learn runs River's downward then upward procedure for one sample, whose
-// path and inside prefix prepareLearn found. yi is the class index
+// path forest.learn left in t.path. yi is the class index
 // (classifiers), y the target (regressors), nSeen the number of classes
 // seen so far including this sample's.
 func (t *mondrianTree) learn(x []float64, yi int, y float64, nSeen int) {
@@ -438,16 +438,6 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 		}
 		t.updateDownwards(cur, x, yi, y, nSeen, true, false)
 	}
-}
-
-// prepareLearn readies every tree of a forest to learn x: it finds x's
-// path in each, unless the Predict just before, on the same x, left them
-// (see pathMemo). active is scratch space, returned for reuse.
-func prepareLearn(trees []*mondrianTree, x []float64, m *pathMemo, active []*mondrianTree) []*mondrianTree {
-	if !m.matches(x) {
-		active = findPaths(trees, x, active)
-	}
-	return active
 }
 
 // scanBoxes measures x against the boxes on its path from the leaf up and
@@ -534,44 +524,6 @@ func (t *mondrianTree) deriveHalves() {
 			_, n.half = aggregate(n.w, n.lw[0], n.lw[1])
 		}
 	}
-}
-
-// findPaths walks x down all trees at once, one level of each tree in
-// turn, choosing the side without a jump. A walk is a chain of dependent
-// loads and the side x takes would mispredict half the time; stepping the
-// trees in turn keeps their loads in flight together instead.
-//
-// active is scratch space, returned for reuse.
-func findPaths(trees []*mondrianTree, x []float64, active []*mondrianTree) []*mondrianTree {
-	active = active[:0]
-	for _, t := range trees {
-		t.path = append(t.path[:0], t.root)
-		active = append(active, t)
-	}
-	for len(active) > 0 {
-		k := 0
-		for _, t := range active {
-			i := t.path[len(t.path)-1]
-			n := &t.nodes[i]
-			if n.left < 0 {
-				continue
-			}
-			if v := x[n.feature]; v != v {
-				i = t.next(i, x)
-			} else {
-				b := int32(0)
-				if v > n.threshold {
-					b = 1
-				}
-				i = n.left + b*(n.right-n.left)
-			}
-			t.path = append(t.path, i)
-			active[k] = t
-			k++
-		}
-		active = active[:k]
-	}
-	return active
 }
 
 // addProba adds this tree's class-index probabilities for the sample whose
@@ -797,28 +749,4 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 		}
 	}
 	t.deriveHalves()
-}
-
-// pathMemo lets a Learn reuse the paths its forest's trees walked for the
-// Predict just before it on the same sample (the prequential pattern).
-type pathMemo struct {
-	x  []float64 // the predicted sample's bits
-	ok bool
-}
-
-// predicted records that the trees' paths now belong to x.
-func (m *pathMemo) predicted(x []float64) {
-	m.x = append(m.x[:0], x...)
-	m.ok = true
-}
-
-// matches reports whether the trees' paths belong to x, the sample about
-// to be learned, and forgets them: learning changes the trees.
-func (m *pathMemo) matches(x []float64) bool {
-	same := m.ok && len(m.x) == len(x)
-	for i := 0; same && i < len(x); i++ {
-		same = math.Float64bits(m.x[i]) == math.Float64bits(x[i])
-	}
-	m.ok = false
-	return same
 }
