@@ -100,19 +100,20 @@ func (v expw) add(u expw) expw {
 	case v.m == 0:
 		return u
 	}
-	// Order the terms by exponent without a branch: sel is all ones when
-	// u has the larger exponent.
-	d := v.e - u.e
-	sel := d >> 63
-	vb, ub := math.Float64bits(v.m), math.Float64bits(u.m)
-	big := math.Float64frombits(vb ^ (vb^ub)&uint64(sel))
-	small := math.Float64frombits(ub ^ (vb^ub)&uint64(sel))
-	e := v.e ^ (v.e^u.e)&sel
-	d = (d ^ sel) - sel
-	// big >= 1 and small < 2, so a shift of 54 or more leaves big as it
-	// is; 60 keeps pow2 in range.
-	m := big + small*pow2(-min(d, 60)) // in [1, 4)
-	return renorm(m, e)
+	return renorm(sumAligned(v.m, v.e, u.m, u.e)) // in [1, 4)·2^e
+}
+
+// sumAligned is a·2^ae + b·2^be as m·2^e, e the larger exponent, the
+// terms ordered and aligned without a jump (which one leads is the
+// data's). a and b lie within 2^±64 of 1: a term shifted by 1,000 places
+// or more is then far below half a unit in the last place of the other
+// and would not change it, so the clamp (which keeps pow2 in range)
+// changes no result.
+func sumAligned(a float64, ae int64, b float64, be int64) (m float64, e int64) {
+	d := ae - be
+	sel := d >> 63 // all ones when b leads
+	ad := min((d^sel)-sel, 1000)
+	return a*pow2(-(ad&sel)) + b*pow2(-ad&^sel), ae ^ (ae^be)&sel
 }
 
 // half is v/2.

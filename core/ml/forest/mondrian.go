@@ -500,15 +500,8 @@ func (t *mondrianTree) goUpwards() {
 			continue
 		}
 		n.lw[side] = norm(m, e)
-		cm, ce := m*sib.m, e+sib.e // exp(l), the children's product
-		// s = w + exp(l), aligned to the larger exponent without a jump.
-		d := w.e - ce
-		sel := d >> 63 // all ones when exp(l) has the larger exponent
-		ad := min((d^sel)-sel, 1000)
-		wm := w.m * pow2(-(ad & sel)) // scaled down when exp(l) leads
-		cm = cm * pow2(-ad&^sel)      // scaled down when w leads
-		se := w.e ^ (w.e^ce)&sel
-		sm := wm + cm
+		// s = w + exp(l), exp(l) the children's product.
+		sm, se := sumAligned(w.m, w.e, m*sib.m, e+sib.e)
 		n.half = w.ratio(norm(sm, se))
 		m, e = sm*0.5, se
 	}
