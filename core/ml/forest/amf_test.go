@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -296,5 +297,42 @@ func TestSizeLimit(t *testing.T) {
 	framed := append(binary.AppendUvarint(nil, uint64(len(name))), name...)
 	if _, err := registry().Unmarshal(append(framed, c.marshal(stateVersion)...)); err == nil {
 		t.Fatal("a stored forest of 65536 trees over 4096 inputs decoded")
+	}
+}
+
+// TestPathMemoExpectsLearn checks when a Predict warms the records for a
+// Learn: only while each Predict has been followed by a Learn on its
+// sample, so that a forest that only serves predictions does not pay for
+// loads it never uses.
+func TestPathMemoExpectsLearn(t *testing.T) {
+	a, b := []float64{1, 2}, []float64{3, 4}
+	for _, tc := range []struct {
+		name string
+		ops  string // p: Predict a, P: Predict b, l: Learn a
+		want []bool // what each Predict reports, in order
+	}{
+		{"first predict", "p", []bool{false}},
+		{"prequential", "plplpl", []bool{false, true, true}},
+		{"predictions only", "plpppl", []bool{false, true, false, false}},
+		{"learn of another sample", "plPlpl", []bool{false, true, false}},
+		{"learn without predict", "plllp", []bool{false, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m pathMemo
+			var got []bool
+			for _, op := range tc.ops {
+				switch op {
+				case 'p':
+					got = append(got, m.predicted(a))
+				case 'P':
+					got = append(got, m.predicted(b))
+				case 'l':
+					m.matches(a)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("Predict expected a Learn: got %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

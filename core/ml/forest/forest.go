@@ -15,6 +15,7 @@ type forest struct {
 	trees  []*mondrianTree // nil until the first Learn
 	memo   pathMemo
 	active []*mondrianTree // scratch for findPaths
+	warmed uint64          // what warm loaded, kept so that its loads stay
 }
 
 // plant creates the n trees on the first Learn, each from a seed drawn
@@ -33,7 +34,46 @@ func (f *forest) plant(n int, mk func(seed int64) *mondrianTree) {
 // that may follow on the same x.
 func (f *forest) walk(x []float64) {
 	f.active = findPaths(f.trees, x, f.active)
-	f.memo.predicted(x)
+	if f.memo.predicted(x) {
+		f.warm()
+	}
+}
+
+// warmDepth is how many nodes at the bottom of each path warm loads: a
+// sample lies outside the boxes of about four to six of them on the
+// benchmark streams, and the scan for the first box it lies inside reads
+// one more.
+const warmDepth = 6
+
+// warm loads the payload records (counts, times, bounding boxes) of the
+// deepest nodes on every tree's path, for the Learn that is expected to
+// follow the Predict. They are the forest's coldest memory: the walk
+// reads only node headers, and the top of a tree is shared by every
+// sample. Learning reads these records one tree after another, each box
+// scan waiting on its loads; warming issues them for all trees at once,
+// with no decision between them, so that they are in flight together
+// while Predict mixes the trees' predictions.
+func (f *forest) warm() {
+	var acc uint64
+	for _, t := range f.trees {
+		acc |= t.warm(warmDepth)
+	}
+	f.warmed = acc // keeps the loads
+}
+
+// warm loads the payload records of the last k nodes on t.path, one load
+// per cache line, and returns their bits ORed together.
+func (t *mondrianTree) warm(k int) uint64 {
+	var acc uint64
+	path := t.path
+	for _, i := range path[max(len(path)-k, 0):] {
+		r := t.rec(i)
+		for j := 0; j < len(r); j += 8 {
+			acc |= math.Float64bits(r[j])
+		}
+		acc |= math.Float64bits(r[len(r)-1])
+	}
+	return acc
 }
 
 // learn runs every tree's learn on x, walking x down the trees first
@@ -126,12 +166,21 @@ func findPaths(trees []*mondrianTree, x []float64, active []*mondrianTree) []*mo
 type pathMemo struct {
 	x  []float64 // the predicted sample's bits
 	ok bool
+	// learned is whether the last Predict's paths went to a Learn: while
+	// they do, the next Predict expects a Learn too.
+	learned bool
 }
 
-// predicted records that the trees' paths now belong to x.
-func (m *pathMemo) predicted(x []float64) {
+// predicted records that the trees' paths now belong to x, and reports
+// whether a Learn on x is expected: the last Predict was followed by its
+// Learn.
+func (m *pathMemo) predicted(x []float64) (learnExpected bool) {
+	if m.ok { // the last Predict had no Learn
+		m.learned = false
+	}
 	m.x = append(m.x[:0], x...)
 	m.ok = true
+	return m.learned
 }
 
 // matches reports whether the trees' paths belong to x, the sample about
@@ -142,5 +191,6 @@ func (m *pathMemo) matches(x []float64) bool {
 		same = math.Float64bits(m.x[i]) == math.Float64bits(x[i])
 	}
 	m.ok = false
+	m.learned = same
 	return same
 }
