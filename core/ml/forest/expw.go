@@ -1,6 +1,9 @@
 package forest
 
-import "math"
+import (
+	"math"
+	"math/big"
+)
 
 // expw is exp(w) for an aggregation log-weight w, held as m·2^e with m in
 // [1, 2), or m = 0 for exp(−Inf).
@@ -53,13 +56,64 @@ func (v expw) log() float64 {
 }
 
 // mulExp is v·exp(x).
+//
+// A regressor multiplies every weight on a sample's path by exp of the
+// node's loss, so this is on its hot path. Since the result keeps its own
+// binary exponent, exp(x) is computed as 2^k · 2^(j/64) · exp(r), with
+// x = (64k + j)·ln2/64 + r and |r| <= ln2/128: k goes to the exponent, a
+// table gives 2^(j/64) and a short polynomial exp(r). The result is
+// within about one unit in the last place of v·math.Exp(x).
 func (v expw) mulExp(x float64) expw {
 	if v.m == 0 || x == 0 {
 		return v
 	}
-	if x > -700 && x < 700 {
-		return norm(v.m*math.Exp(x), v.e)
+	if !(x > -expFastLimit && x < expFastLimit) { // also NaN
+		return v.mulExpFar(x)
 	}
+	const round = 0x1.8p52 // adding it rounds |y| < 2^51 to an integer
+	nf := (x*(64/math.Ln2) + round) - round
+	n := int64(nf)
+	r := (x - nf*ln2By64Hi) - nf*ln2By64Lo
+	// exp(r) − 1 by Taylor to r⁵/120: the next term is below 2^−54.
+	s := r + r*r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120))))
+	t := exp2Frac[n&63]
+	return norm(v.m*(t+t*s), v.e+n>>6)
+}
+
+const (
+	// expFastLimit bounds the x mulExp reduces with ln2By64Hi exactly:
+	// |n| < 2^23 there.
+	expFastLimit = 0x1p16
+	// ln2By64Hi is ln2/64 to 29 bits, so that n·ln2By64Hi is exact for
+	// |n| < 2^24; ln2By64Lo is the rest.
+	ln2By64Hi = 0x1.62e42fep-7
+	ln2By64Lo = math.Ln2/64 - ln2By64Hi
+)
+
+// exp2Frac[j] is 2^(j/64), correctly rounded (a read-only table).
+var exp2Frac = func() (t [64]float64) {
+	const prec = 128
+	// roots[b] is 2^(2^b/64), by repeated square roots of √2.
+	var roots [6]*big.Float
+	roots[5] = new(big.Float).SetPrec(prec).SetInt64(2)
+	roots[5].Sqrt(roots[5])
+	for b := 4; b >= 0; b-- {
+		roots[b] = new(big.Float).SetPrec(prec).Sqrt(roots[b+1])
+	}
+	for j := range t {
+		p := new(big.Float).SetPrec(prec).SetInt64(1)
+		for b, r := range roots {
+			if j>>b&1 == 1 {
+				p.Mul(p, r)
+			}
+		}
+		t[j], _ = p.Float64()
+	}
+	return t
+}()
+
+// mulExpFar is mulExp for |x| >= expFastLimit, infinities and NaN.
+func (v expw) mulExpFar(x float64) expw {
 	if x != x || math.IsInf(x, 0) {
 		if x < 0 {
 			return expw{}

@@ -57,6 +57,48 @@ func TestExpwMatchesLogDomain(t *testing.T) {
 	}
 }
 
+// TestMulExpMatchesMathExp checks the table-driven exp against
+// math.Exp: within two units in the last place (each carries up to
+// about one), with exponents kept exactly, on both sides of the fast
+// path's limits.
+func TestMulExpMatchesMathExp(t *testing.T) {
+	if exp2Frac[0] != 1 || exp2Frac[32] != math.Sqrt2 || exp2Frac[16] != math.Sqrt(math.Sqrt2) {
+		t.Fatalf("2^(j/64) table is off: %v %v %v", exp2Frac[0], exp2Frac[16], exp2Frac[32])
+	}
+	// ref is v·exp(x) by math.Exp, and its tolerance: beyond math.Exp's
+	// range, powers of two are split off first, and the split's
+	// rounding, of the order of x's last place, adds to the error.
+	ref := func(v expw, x float64) (expw, float64) {
+		if math.Abs(x) < 700 {
+			return norm(v.m*math.Exp(x), v.e), 0x1p-51
+		}
+		k := math.Floor(x / math.Ln2)
+		return norm(v.m*math.Exp(x-k*math.Ln2), v.e+int64(k)), 0x1p-51 + math.Abs(x)*0x1p-52
+	}
+	g := pyrand.New(5)
+	xs := []float64{1e-300, -1e-300, 1e-17, 0.5, -0.5, math.Ln2 / 128, -math.Ln2 / 128, 1, -1, 700, -745, 1000,
+		expFastLimit, -expFastLimit, math.Nextafter(expFastLimit, 0), math.Nextafter(-expFastLimit, 0)}
+	for range 200000 {
+		scale := []float64{1e-3, 1, 30, 1e3, 1e5}[g.RandBelow(5)]
+		xs = append(xs, scale*(2*g.Random()-1))
+	}
+	for _, x := range xs {
+		v := expw{m: 1 + g.Random(), e: int64(g.RandBelow(1000)) - 500}
+		got := v.mulExp(x)
+		want, tol := ref(v, x)
+		if got.e != want.e && !(got.e == want.e+1 && got.m < 1+1e-15) && !(got.e == want.e-1 && want.m < 1+1e-15) {
+			t.Fatalf("exponent of exp(%v): got %+v, want %+v", x, got, want)
+		}
+		g2, w2 := got.m*pow2(got.e-want.e), want.m
+		if math.Abs(g2-w2) > tol*w2 {
+			t.Fatalf("exp(%v): got %+v, want %+v (%.3g apart)", x, got, want, (g2-w2)/w2)
+		}
+		if !(got.m >= 1 && got.m < 2) {
+			t.Fatalf("exp(%v) unnormalized: %+v", x, got)
+		}
+	}
+}
+
 func TestExpwScoresAndLimits(t *testing.T) {
 	// Multiplying by probabilities keeps exp(sum of logs).
 	v, sum := expw{m: 1}, 0.0
