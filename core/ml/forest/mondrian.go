@@ -70,10 +70,11 @@ type mondrianTree struct {
 	stride  int
 	boxOff  int // offset of the bounding box in a payload record
 
-	ext   []float64 // scratch: cumulative range extensions
-	feats []int     // scratch: the features of ext
-	path  []int32   // scratch: the nodes of the current walk, root first
-	sums  []float64 // scratch: range extensions by depth (see scanBoxes)
+	ext    []float64   // scratch: cumulative range extensions
+	feats  []int       // scratch: the features of ext
+	path   []int32     // scratch: the nodes of the current walk, root first
+	sums   []float64   // scratch: range extensions by depth (see scanBoxes)
+	change []boxChange // scratch: how x changes the boxes, by depth
 }
 
 func newMondrianTree(classifier bool, nFeat, nClasses int, step float64, useAgg bool, dirichlet float64, splitPure bool, seed int64) *mondrianTree {
@@ -167,17 +168,35 @@ func (t *mondrianTree) nodeScore(p []float64, c int, nSeen int) float64 {
 	return (p[slotStats+c] + t.dirichlet) / (p[slotN] + t.dirichlet*float64(nSeen))
 }
 
-// updateDownwards adds x (and its label) to node i. With inside, the
-// caller knows x cannot change the node's bounding box (see extension).
-func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, nSeen int, doUpdateWeight, inside bool) {
+// boxChange is what adding a sample does to a node's bounding box.
+type boxChange uint8
+
+const (
+	boxWiden       boxChange = iota // widen it case by case
+	boxWidenFinite                  // widen it; neither it nor x holds a NaN or an infinity
+	boxKept                         // nothing: x lies inside it (see extension)
+)
+
+// updateDownwards adds x (and its label) to node i, changing its box as
+// the caller knows it must.
+func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, nSeen int, doUpdateWeight bool, box boxChange) {
 	p := t.rec(i)
 	b := p[t.boxOff : t.boxOff+2*t.nFeat]
 	n := &t.nodes[i]
-	if inside {
+	if box == boxKept {
 		// Nothing to widen.
 	} else if p[slotN] == 0 {
 		for f, v := range x {
 			b[2*f], b[2*f+1] = v, v
+		}
+	} else if box == boxWidenFinite {
+		// Which side x widens, if any, is the data's call: no jumps.
+		// min and max differ from the cases below only on a zero, whose
+		// sign they may change, which no extension, threshold or
+		// prediction sees.
+		b = b[:2*len(x)]
+		for f, v := range x {
+			b[2*f], b[2*f+1] = min(b[2*f], v), max(b[2*f+1], v)
 		}
 	} else {
 		for f, v := range x {
@@ -256,8 +275,9 @@ func (t *mondrianTree) meanInside(nodes []int32, y float64) {
 // each feature adds its extension, or 0, which leaves the sum as it is:
 // the sum is River's to the bit, and x is inside when it is 0. A NaN (a
 // missing input, or a feature the box has not seen) or an infinity
-// spoils check or the sum, and extensionByCase sorts those boxes out.
-func extension(b, x []float64) (sum float64, inside bool) {
+// spoils check or the sum, and extensionByCase sorts those boxes out;
+// finite reports that there was none.
+func extension(b, x []float64) (sum float64, inside, finite bool) {
 	b = b[:2*len(x)]
 	check := 0.0
 	for f, v := range x {
@@ -266,9 +286,10 @@ func extension(b, x []float64) (sum float64, inside bool) {
 		sum += ((below + math.Abs(below)) + (above + math.Abs(above))) * 0.5
 	}
 	if check-check != 0 || sum-sum != 0 {
-		return extensionByCase(b, x)
+		sum, inside = extensionByCase(b, x)
+		return sum, inside, false
 	}
-	return sum, sum == 0
+	return sum, sum == 0, true
 }
 
 // extensionByCase is extension one case at a time, for the boxes and
@@ -392,7 +413,7 @@ func (t *mondrianTree) learn(x []float64, yi int, y float64, nSeen int) {
 func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 	path := t.path
 	if t.iteration == 0 {
-		t.updateDownwards(path[0], x, yi, y, nSeen, false, false)
+		t.updateDownwards(path[0], x, yi, y, nSeen, false, boxWiden)
 		return
 	}
 	// x cannot split a node whose box it lies in, nor widen that box.
@@ -404,7 +425,7 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 		t.meanInside(path[:in], y)
 	default:
 		for _, cur := range path[:in] {
-			t.updateDownwards(cur, x, yi, y, nSeen, true, true)
+			t.updateDownwards(cur, x, yi, y, nSeen, true, boxKept)
 		}
 	}
 	for depth := in; depth < len(path); depth++ {
@@ -447,16 +468,16 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 				thr = t.rng.Uniform(xf, lo)
 			}
 			t.split(cur, splitTime, thr, f, isRight)
-			t.updateDownwards(cur, x, yi, y, nSeen, true, false)
+			t.updateDownwards(cur, x, yi, y, nSeen, true, t.change[depth])
 			leaf := t.nodes[cur].left
 			if isRight {
 				leaf = t.nodes[cur].right
 			}
-			t.updateDownwards(leaf, x, yi, y, nSeen, false, false)
+			t.updateDownwards(leaf, x, yi, y, nSeen, false, boxWiden)
 			t.path = append(t.path[:depth+1], leaf)
 			return
 		}
-		t.updateDownwards(cur, x, yi, y, nSeen, true, false)
+		t.updateDownwards(cur, x, yi, y, nSeen, true, t.change[depth])
 	}
 }
 
@@ -469,12 +490,17 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 func (t *mondrianTree) scanBoxes(x []float64) int {
 	path := t.path
 	t.sums = grow(t.sums[:0], len(path))[:len(path)]
+	t.change = grow(t.change[:0], len(path))[:len(path)]
 	for k := len(path) - 1; k >= 0; k-- {
-		sum, in := extension(t.box(path[k]), x)
+		sum, in, finite := extension(t.box(path[k]), x)
 		if in {
 			return k + 1
 		}
 		t.sums[k] = sum
+		t.change[k] = boxWiden
+		if finite {
+			t.change[k] = boxWidenFinite
+		}
 	}
 	return 0
 }
@@ -621,7 +647,7 @@ func (t *mondrianTree) clone() *mondrianTree {
 	c.rng = &r
 	c.nodes = append([]mnode(nil), t.nodes...)
 	c.payload = t.payload.clone()
-	c.ext, c.feats, c.path, c.sums = nil, nil, nil, nil
+	c.ext, c.feats, c.path, c.sums, c.change = nil, nil, nil, nil, nil
 	return &c
 }
 

@@ -34,10 +34,59 @@ func TestExtensionMatchesByCase(t *testing.T) {
 			}
 			b[2*f], b[2*f+1] = lo, hi
 		}
-		sum, in := extension(b, x)
+		sum, in, _ := extension(b, x)
 		wantSum, wantIn := extensionByCase(b, x)
 		if math.Float64bits(sum) != math.Float64bits(wantSum) && !(sum != sum && wantSum != wantSum) || in != wantIn {
 			t.Fatalf("extension(%v, %v) = %v, %v; by case %v, %v", b, x, sum, in, wantSum, wantIn)
 		}
+	}
+}
+
+// TestWidenFiniteMatchesByCase checks that widening a box with min and
+// max, which updateDownwards does when the box measure saw no NaN or
+// infinity, leaves the box the case-by-case widening leaves.
+func TestWidenFiniteMatchesByCase(t *testing.T) {
+	g := pyrand.New(4)
+	values := []float64{0, math.Copysign(0, -1), 0.5, 1, -1, 1e-310, math.MaxFloat64, -math.MaxFloat64}
+	draw := func() float64 {
+		if g.RandBelow(3) == 0 {
+			return values[g.RandBelow(uint32(len(values)))]
+		}
+		return g.Random()
+	}
+	const nFeat = 4
+	widened := 0
+	for range 50000 {
+		tr := newMondrianTree(false, nFeat, 0, 1, true, 0, false, 1)
+		x := make([]float64, nFeat)
+		for f := range x {
+			x[f] = draw()
+		}
+		i := tr.newNode(0, 0)
+		j := tr.newNode(0, 0)
+		for _, k := range []int32{i, j} {
+			p := tr.rec(k)
+			p[slotN] = 1
+			for f := range nFeat {
+				lo, hi := draw(), draw()
+				p[tr.boxOff+2*f], p[tr.boxOff+2*f+1] = min(lo, hi), max(lo, hi)
+			}
+		}
+		copy(tr.box(j), tr.box(i))
+		if _, _, finite := extension(tr.box(i), x); !finite {
+			continue // an extension overflowed: the box is widened by case
+		}
+		widened++
+		before := append([]float64(nil), tr.box(i)...)
+		tr.updateDownwards(i, x, 0, 0.5, 0, true, boxWidenFinite)
+		tr.updateDownwards(j, x, 0, 0.5, 0, true, boxWiden)
+		for k, v := range tr.box(i) {
+			if w := tr.box(j)[k]; v != w {
+				t.Fatalf("widening %v by %v: min/max give %v, by case %v", before, x, tr.box(i), tr.box(j))
+			}
+		}
+	}
+	if widened < 10000 {
+		t.Fatalf("only %d of 50000 boxes widened with min and max", widened)
 	}
 }
