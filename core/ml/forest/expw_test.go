@@ -151,8 +151,8 @@ func TestUpwardPassMatchesAggregate(t *testing.T) {
 	}
 	for _, trees := range [][]*mondrianTree{c.trees, r.trees} {
 		for ti, tr := range trees {
-			for i := range tr.nodes {
-				n := &tr.nodes[i]
+			for i := range int32(tr.nodes.n) {
+				n := tr.nodes.elem(i)
 				if n.left < 0 {
 					continue
 				}

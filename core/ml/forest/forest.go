@@ -139,7 +139,7 @@ func findPaths(trees []*mondrianTree, x []float64, active []*mondrianTree) []*mo
 		k := 0
 		for _, t := range active {
 			i := t.path[len(t.path)-1]
-			n := &t.nodes[i]
+			n := t.nodes.elem(i)
 			if n.left < 0 {
 				continue
 			}

@@ -42,9 +42,9 @@ const (
 )
 
 // mondrianTree is one tree of an aggregated Mondrian forest, stored as
-// a node array and payload records (index 0 is the root: a split rewrites
-// the split node in place and moves its old content to a new node). A node
-// is a leaf when left < 0.
+// node headers and payload records, both in block lists indexed by node
+// (index 0 is the root: a split rewrites the split node in place and moves
+// its old content to a new node). A node is a leaf when left < 0.
 //
 // Features are addressed by position. A NaN input is a missing feature: it
 // does not enter bounding boxes and, at a branch on it, the sample follows
@@ -65,8 +65,8 @@ type mondrianTree struct {
 	rootLW    expw // the root's tree weight
 	rng       *pyrand.Rand
 
-	nodes   []mnode
-	payload records // one record of stride floats per node, see slotN
+	nodes   blockList[mnode] // node headers, one per slot
+	payload records          // one record of stride floats per node, see slotN
 	stride  int
 	boxOff  int // offset of the bounding box in a payload record
 
@@ -97,18 +97,8 @@ func (t *mondrianTree) setShape() {
 	}
 	t.boxOff = slotStats + stats
 	t.stride = t.boxOff + 2*t.nFeat
+	t.nodes = blockList[mnode]{width: 1}
 	t.payload = records{width: t.stride}
-}
-
-// grow makes room for n more elements in s, doubling its capacity when it
-// is full: a tree grows by a node or two on most learns, and append's
-// gentler growth for large slices would copy the arrays about five times
-// over instead of twice.
-func grow[E any](s []E, n int) []E {
-	if len(s)+n <= cap(s) {
-		return s
-	}
-	return slices.Grow(s, max(n, len(s)))
 }
 
 // newNode appends an empty leaf. Its box is left for the caller to fill:
@@ -116,8 +106,8 @@ func grow[E any](s []E, n int) []E {
 // whole box, NaN for the features the sample lacks) or a copy of another
 // node's statistics (replant).
 func (t *mondrianTree) newNode(parent int32, time float64) int32 {
-	i := int32(len(t.nodes))
-	t.nodes = append(grow(t.nodes, 1), mnode{parent: parent, left: -1, right: -1, feature: -1, w: expw{m: 1}, lw: [2]expw{{m: 1}, {m: 1}}})
+	i := t.nodes.add()
+	*t.nodes.elem(i) = mnode{parent: parent, left: -1, right: -1, feature: -1, w: expw{m: 1}, lw: [2]expw{{m: 1}, {m: 1}}}
 	t.payload.add()
 	p := t.rec(i)
 	clear(p[:t.boxOff])
@@ -137,21 +127,21 @@ func (t *mondrianTree) box(i int32) []float64 {
 
 // ownLW is node i's tree weight, kept by its parent.
 func (t *mondrianTree) ownLW(i int32) expw {
-	p := t.nodes[i].parent
+	p := t.nodes.elem(i).parent
 	if p < 0 {
 		return t.rootLW
 	}
-	if t.nodes[p].left == i {
-		return t.nodes[p].lw[0]
+	if t.nodes.elem(p).left == i {
+		return t.nodes.elem(p).lw[0]
 	}
-	return t.nodes[p].lw[1]
+	return t.nodes.elem(p).lw[1]
 }
 
 // replant copies the statistics of node src into dst but not its time
 // (River's replant(copy_all=True)); the caller files src's tree weight as
 // dst's.
 func (t *mondrianTree) replant(dst, src int32) {
-	d, o := &t.nodes[dst], &t.nodes[src]
+	d, o := t.nodes.elem(dst), t.nodes.elem(src)
 	d.w, d.half = o.w, o.half
 	d.lw = o.lw
 	p := t.rec(dst)
@@ -160,7 +150,7 @@ func (t *mondrianTree) replant(dst, src int32) {
 	p[slotTime] = time
 }
 
-func (t *mondrianTree) isLeaf(i int32) bool { return t.nodes[i].left < 0 }
+func (t *mondrianTree) isLeaf(i int32) bool { return t.nodes.elem(i).left < 0 }
 
 // nodeScore is the Dirichlet-smoothed probability of class index c for a
 // node with payload record p when nSeen classes have been seen.
@@ -182,7 +172,7 @@ const (
 func (t *mondrianTree) updateDownwards(i int32, x []float64, yi int, y float64, nSeen int, doUpdateWeight bool, box boxChange) {
 	p := t.rec(i)
 	b := p[t.boxOff : t.boxOff+2*t.nFeat]
-	n := &t.nodes[i]
+	n := t.nodes.elem(i)
 	if box == boxKept {
 		// Nothing to widen.
 	} else if p[slotN] == 0 {
@@ -243,7 +233,7 @@ func (t *mondrianTree) countInside(nodes []int32, yi int, nSeen int) {
 		n := p[slotN] + 1
 		p[slotN] = n
 		c := &p[slotStats+yi]
-		w := &t.nodes[i].w
+		w := &t.nodes.elem(i).w
 		*w = w.mulScore((*c + d) / (n + dK))
 		*c++
 	}
@@ -257,7 +247,7 @@ func (t *mondrianTree) meanInside(nodes []int32, y float64) {
 		n := p[slotN] + 1
 		p[slotN] = n
 		r := p[slotStats] - y
-		w := &t.nodes[i].w
+		w := &t.nodes.elem(i).w
 		*w = w.mulExp(-t.step * (r * r / 2))
 		p[slotStats] += (1.0 / n) * (y - p[slotStats])
 	}
@@ -349,14 +339,14 @@ func (t *mondrianTree) split(i int32, splitTime, threshold float64, feature int,
 	lw := t.ownLW(i)
 	var moved, leaf int32
 	if !t.isLeaf(i) {
-		oldL, oldR := t.nodes[i].left, t.nodes[i].right
+		oldL, oldR := t.nodes.elem(i).left, t.nodes.elem(i).right
 		moved = t.newNode(i, splitTime)
 		leaf = t.newNode(i, splitTime)
 		t.replant(moved, i)
-		t.nodes[moved].feature = t.nodes[i].feature
-		t.nodes[moved].threshold = t.nodes[i].threshold
-		t.nodes[moved].left, t.nodes[moved].right = oldL, oldR
-		t.nodes[oldL].parent, t.nodes[oldR].parent = moved, moved
+		t.nodes.elem(moved).feature = t.nodes.elem(i).feature
+		t.nodes.elem(moved).threshold = t.nodes.elem(i).threshold
+		t.nodes.elem(moved).left, t.nodes.elem(moved).right = oldL, oldR
+		t.nodes.elem(oldL).parent, t.nodes.elem(oldR).parent = moved, moved
 	} else {
 		// River creates the left child first.
 		l := t.newNode(i, splitTime)
@@ -367,7 +357,7 @@ func (t *mondrianTree) split(i int32, splitTime, threshold float64, feature int,
 		}
 		t.replant(moved, i)
 	}
-	n := &t.nodes[i]
+	n := t.nodes.elem(i)
 	n.feature = int32(feature)
 	n.threshold = threshold
 	if isRight {
@@ -382,10 +372,10 @@ func (t *mondrianTree) split(i int32, splitTime, threshold float64, feature int,
 
 // next returns the child of branch i that x goes to.
 func (t *mondrianTree) next(i int32, x []float64) int32 {
-	n := &t.nodes[i]
+	n := t.nodes.elem(i)
 	v := x[n.feature]
 	if v != v {
-		if t.nodes[n.left].w.less(t.nodes[n.right].w) {
+		if t.nodes.elem(n.left).w.less(t.nodes.elem(n.right).w) {
 			return n.right
 		}
 		return n.left
@@ -469,9 +459,9 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 			}
 			t.split(cur, splitTime, thr, f, isRight)
 			t.updateDownwards(cur, x, yi, y, nSeen, true, t.change[depth])
-			leaf := t.nodes[cur].left
+			leaf := t.nodes.elem(cur).left
 			if isRight {
-				leaf = t.nodes[cur].right
+				leaf = t.nodes.elem(cur).right
 			}
 			t.updateDownwards(leaf, x, yi, y, nSeen, false, boxWiden)
 			t.path = append(t.path[:depth+1], leaf)
@@ -489,8 +479,8 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 // the nodes above it need no check.
 func (t *mondrianTree) scanBoxes(x []float64) int {
 	path := t.path
-	t.sums = grow(t.sums[:0], len(path))[:len(path)]
-	t.change = grow(t.change[:0], len(path))[:len(path)]
+	t.sums = slices.Grow(t.sums[:0], len(path))[:len(path)]
+	t.change = slices.Grow(t.change[:0], len(path))[:len(path)]
 	for k := len(path) - 1; k >= 0; k-- {
 		sum, in, finite := extension(t.box(path[k]), x)
 		if in {
@@ -519,7 +509,7 @@ func aggregate(w, lwLeft, lwRight expw) (lw expw, half float64) {
 func (t *mondrianTree) goUpwards() {
 	path := t.path
 	last := len(path) - 1
-	n := &t.nodes[path[last]]
+	n := t.nodes.elem(path[last])
 	lw := n.w // the path ends at a leaf
 	if n.left >= 0 {
 		lw, n.half = aggregate(n.w, n.lw[0], n.lw[1])
@@ -532,7 +522,7 @@ func (t *mondrianTree) goUpwards() {
 	m, e := lw.m, lw.e
 	for k := last - 1; k >= 0; k-- {
 		child := path[k+1]
-		n := &t.nodes[path[k]]
+		n := t.nodes.elem(path[k])
 		side := 0
 		if n.left != child {
 			side = 1
@@ -557,8 +547,8 @@ func (t *mondrianTree) goUpwards() {
 // deriveHalves recomputes every branch's aggregation share from its weight
 // and its children's tree weights, as goUpwards last did (after a decode).
 func (t *mondrianTree) deriveHalves() {
-	for i := range t.nodes {
-		n := &t.nodes[i]
+	for i := range int32(t.nodes.n) {
+		n := t.nodes.elem(i)
 		if n.left >= 0 {
 			_, n.half = aggregate(n.w, n.lw[0], n.lw[1])
 		}
@@ -583,7 +573,7 @@ func (t *mondrianTree) addProba(nSeen int, div float64, out, scratch []float64) 
 		s0, s1 := s[0], s[1]
 		for k := len(path) - 2; k >= 0; k-- {
 			i := path[k]
-			half := t.nodes[i].half
+			half := t.nodes.elem(i).half
 			comp := 1.0 - half
 			p := t.rec(i)[:slotStats+2]
 			w := half / (p[slotN] + dK)
@@ -599,7 +589,7 @@ func (t *mondrianTree) addProba(nSeen int, div float64, out, scratch []float64) 
 		d, dK := t.dirichlet, t.dirichlet*float64(nSeen)
 		for k := len(path) - 2; k >= 0; k-- {
 			i := path[k]
-			half := t.nodes[i].half
+			half := t.nodes.elem(i).half
 			comp := 1.0 - half
 			p := t.rec(i)
 			// half·nodeScore with one division per node, not per class.
@@ -635,7 +625,7 @@ func (t *mondrianTree) predictValue() float64 {
 	}
 	for k := len(path) - 2; k >= 0; k-- {
 		i := path[k]
-		half := t.nodes[i].half
+		half := t.nodes.elem(i).half
 		pred = half*t.rec(i)[slotStats] + (1.0-half)*pred
 	}
 	return pred
@@ -645,7 +635,7 @@ func (t *mondrianTree) clone() *mondrianTree {
 	c := *t
 	r := *t.rng
 	c.rng = &r
-	c.nodes = append([]mnode(nil), t.nodes...)
+	c.nodes = t.nodes.clone()
 	c.payload = t.payload.clone()
 	c.ext, c.feats, c.path, c.sums, c.change = nil, nil, nil, nil, nil
 	return &c
@@ -679,9 +669,9 @@ func (t *mondrianTree) encode(e *wire.Encoder, version uint64) {
 	e.Varint(t.iteration)
 	e.Varint(int64(t.root))
 	t.rng.Encode(e)
-	e.Uvarint(uint64(len(t.nodes)))
-	for i := range t.nodes {
-		n := &t.nodes[i]
+	e.Uvarint(uint64(t.nodes.n))
+	for i := range int32(t.nodes.n) {
+		n := t.nodes.elem(i)
 		p := t.rec(int32(i))
 		e.Varint(int64(n.parent))
 		e.Varint(int64(n.left))
@@ -693,13 +683,13 @@ func (t *mondrianTree) encode(e *wire.Encoder, version uint64) {
 		encodeW(e, t.ownLW(int32(i)), version)
 		e.Varint(int64(p[slotN]))
 	}
-	for i := range t.nodes {
+	for i := range int32(t.nodes.n) {
 		for _, v := range t.rec(int32(i))[slotStats:t.boxOff] {
 			e.F64(v)
 		}
 	}
 	for side := 0; side < 2; side++ {
-		for i := range t.nodes {
+		for i := range int32(t.nodes.n) {
 			b := t.box(int32(i))
 			for k := side; k < len(b); k += 2 {
 				e.F64(b[k])
@@ -721,12 +711,12 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 		d.Fail()
 		return
 	}
-	t.nodes = make([]mnode, n)
+	t.nodes.init(1, n)
 	lws := make([]expw, n)
 	times := make([]float64, n)
 	counts := make([]float64, n)
-	for i := range t.nodes {
-		nd := &t.nodes[i]
+	for i := range int32(t.nodes.n) {
+		nd := t.nodes.elem(i)
 		nd.parent = int32(d.Varint())
 		nd.left = int32(d.Varint())
 		nd.right = int32(d.Varint())
@@ -744,8 +734,7 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 		return
 	}
 	t.payload.init(t.stride, n)
-	t.payload.n = n
-	for i := range t.nodes {
+	for i := range int32(t.nodes.n) {
 		p := t.rec(int32(i))
 		p[slotN] = counts[i]
 		p[slotTime] = times[i]
@@ -754,7 +743,7 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 		}
 	}
 	for side := 0; side < 2; side++ {
-		for i := range t.nodes {
+		for i := range int32(t.nodes.n) {
 			b := t.box(int32(i))
 			for k := side; k < len(b); k += 2 {
 				b[k] = d.F64()
@@ -770,16 +759,16 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 		d.SetErr(wire.ErrTruncated)
 		return
 	}
-	for i := range t.nodes {
-		nd := &t.nodes[i]
+	for i := range int32(t.nodes.n) {
+		nd := t.nodes.elem(i)
 		if bad(nd.parent, true) || bad(nd.left, true) || bad(nd.right, true) || (nd.left >= 0 && (nd.right < 0 || nd.feature < 0 || int(nd.feature) >= t.nFeat)) {
 			d.SetErr(wire.ErrTruncated)
 			return
 		}
 	}
 	t.rootLW = lws[t.root]
-	for i := range t.nodes {
-		nd := &t.nodes[i]
+	for i := range int32(t.nodes.n) {
+		nd := t.nodes.elem(i)
 		if nd.left >= 0 {
 			nd.lw = [2]expw{lws[nd.left], lws[nd.right]}
 			t.rec(int32(i))[slotChildTime] = times[nd.left]

@@ -86,7 +86,7 @@ func (r *Regressor) validate() error {
 // [0, nFeat) and has two children, a leaf none; sample counts and class
 // counts are finite and not negative.
 func (t *mondrianTree) validate(nFeat, nClasses int) error {
-	n := len(t.nodes)
+	n := t.nodes.n
 	switch {
 	case t.rng == nil:
 		return fmt.Errorf("no generator")
@@ -96,8 +96,8 @@ func (t *mondrianTree) validate(nFeat, nClasses int) error {
 		return fmt.Errorf("no node")
 	case t.root < 0 || int(t.root) >= n:
 		return fmt.Errorf("root %d out of range [0,%d)", t.root, n)
-	case t.nodes[t.root].parent != -1:
-		return fmt.Errorf("root %d has parent %d", t.root, t.nodes[t.root].parent)
+	case t.nodes.elem(t.root).parent != -1:
+		return fmt.Errorf("root %d has parent %d", t.root, t.nodes.elem(t.root).parent)
 	case t.nFeat != nFeat || (t.classifier && t.nClasses != nClasses):
 		return fmt.Errorf("tree shape %d features, %d classes for a forest of %d, %d", t.nFeat, t.nClasses, nFeat, nClasses)
 	case t.payload.n != n || t.payload.width != t.stride:
@@ -110,7 +110,7 @@ func (t *mondrianTree) validate(nFeat, nClasses int) error {
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		nd := &t.nodes[i]
+		nd := t.nodes.elem(i)
 		if ns := t.rec(i)[slotN]; ns < 0 {
 			return fmt.Errorf("node %d: %v samples", i, ns)
 		}
@@ -130,8 +130,8 @@ func (t *mondrianTree) validate(nFeat, nClasses int) error {
 			if seen[ch] {
 				return fmt.Errorf("node %d: child %d reached twice", i, ch)
 			}
-			if t.nodes[ch].parent != i {
-				return fmt.Errorf("node %d: child %d has parent %d", i, ch, t.nodes[ch].parent)
+			if t.nodes.elem(ch).parent != i {
+				return fmt.Errorf("node %d: child %d has parent %d", i, ch, t.nodes.elem(ch).parent)
 			}
 			seen[ch] = true
 			reached++
@@ -142,7 +142,7 @@ func (t *mondrianTree) validate(nFeat, nClasses int) error {
 		return fmt.Errorf("%d of %d nodes not reachable from root %d", n-reached, n, t.root)
 	}
 	if t.classifier {
-		for i := range t.nodes {
+		for i := range t.nodes.n {
 			for c, v := range t.rec(int32(i))[slotStats:t.boxOff] {
 				if !(v >= 0) || math.IsInf(v, 1) {
 					return fmt.Errorf("node %d: class %d count %v must be finite and >= 0", i, c, v)
