@@ -306,9 +306,29 @@ func extensionByCase(b, x []float64) (sum float64, inside bool) {
 
 // pickFeature draws a feature with probability proportional to its range
 // extension, in feature order (River sorts the feature names; Spate's
-// positions play that role).
-func (t *mondrianTree) pickFeature(i int32, x []float64) int {
+// positions play that role). finite is what the box measure found (see
+// extension): then each feature's extension comes without a jump, as
+// there, and a feature whose extension is 0 is written over by the next,
+// which is River's list of the features x lies outside the box on.
+func (t *mondrianTree) pickFeature(i int32, x []float64, finite bool) int {
 	b := t.box(i)
+	if finite {
+		b = b[:2*len(x)]
+		ext := slices.Grow(t.ext[:0], len(x))[:len(x)]
+		feats := slices.Grow(t.feats[:0], len(x))[:len(x)]
+		t.ext, t.feats = ext, feats
+		k, acc := 0, 0.0
+		for f, v := range x {
+			below, above := b[2*f]-v, v-b[2*f+1]
+			e := ((below + math.Abs(below)) + (above + math.Abs(above))) * 0.5
+			acc += e
+			ext[k], feats[k] = acc, f
+			if e > 0 {
+				k++
+			}
+		}
+		return feats[t.rng.ChoiceCum(ext[:k])]
+	}
 	t.ext, t.feats = t.ext[:0], t.feats[:0]
 	acc := 0.0
 	for f, v := range x {
@@ -446,7 +466,7 @@ func (t *mondrianTree) goDownwards(x []float64, yi int, y float64, nSeen int) {
 			}
 		}
 		if splitTime > 0 {
-			f := t.pickFeature(cur, x)
+			f := t.pickFeature(cur, x, t.change[depth] == boxWidenFinite)
 			xf := x[f]
 			b := t.box(cur)
 			lo, hi := b[2*f], b[2*f+1]

@@ -90,3 +90,43 @@ func TestWidenFiniteMatchesByCase(t *testing.T) {
 		t.Fatalf("only %d of 50000 boxes widened with min and max", widened)
 	}
 }
+
+// TestPickFeatureFiniteMatchesByCase checks that the branch-free feature
+// draw, used on boxes the measure found finite, draws the feature the
+// case-by-case draw does from the same generator state.
+func TestPickFeatureFiniteMatchesByCase(t *testing.T) {
+	g := pyrand.New(6)
+	const nFeat = 6
+	drawn := make(map[int]int)
+	for trial := range 50000 {
+		tr := newMondrianTree(false, nFeat, 0, 1, true, 0, false, int64(trial))
+		x := make([]float64, nFeat)
+		b := tr.box(tr.root)
+		for f := range x {
+			lo, hi := g.Random(), g.Random()
+			b[2*f], b[2*f+1] = min(lo, hi), max(lo, hi)
+			switch g.RandBelow(3) {
+			case 0: // inside, or on an edge
+				x[f] = []float64{b[2*f], b[2*f+1], (b[2*f] + b[2*f+1]) / 2}[g.RandBelow(3)]
+			default:
+				x[f] = 2*g.Random() - 0.5
+			}
+		}
+		sum, _, finite := extension(b, x)
+		if !finite || sum == 0 {
+			continue
+		}
+		by := *tr.rng
+		got := tr.pickFeature(tr.root, x, true)
+		after := *tr.rng
+		*tr.rng = by
+		want := tr.pickFeature(tr.root, x, false)
+		if got != want || after != *tr.rng {
+			t.Fatalf("box %v, x %v: branch-free draw %d, by case %d", b, x, got, want)
+		}
+		drawn[got]++
+	}
+	if len(drawn) != nFeat {
+		t.Fatalf("drew only features %v", drawn)
+	}
+}
