@@ -77,16 +77,7 @@ func (r *Rand) initByArray(key []uint32) {
 // Uint32 returns the next 32 random bits, like random.getrandbits(32).
 func (r *Rand) Uint32() uint32 {
 	if r.idx >= n {
-		const upper, lower = 0x80000000, 0x7fffffff
-		for kk := 0; kk < n; kk++ {
-			y := (r.mt[kk] & upper) | (r.mt[(kk+1)%n] & lower)
-			v := r.mt[(kk+397)%n] ^ (y >> 1)
-			if y&1 != 0 {
-				v ^= 0x9908b0df
-			}
-			r.mt[kk] = v
-		}
-		r.idx = 0
+		r.twist()
 	}
 	y := r.mt[r.idx]
 	r.idx++
@@ -95,6 +86,28 @@ func (r *Rand) Uint32() uint32 {
 	y ^= (y << 15) & 0xefc60000
 	y ^= y >> 18
 	return y
+}
+
+// twist regenerates the state's 624 words, as CPython's genrand_uint32
+// does, in three runs so that no index wraps, and with the odd words' XOR
+// masked in rather than jumped to (the low bit is random, so a jump on it
+// would be mispredicted every other word).
+func (r *Rand) twist() {
+	const upper, lower, m, matrixA = 0x80000000, 0x7fffffff, 397, 0x9908b0df
+	mt := &r.mt
+	mix := func(cur, next, far uint32) uint32 {
+		y := cur&upper | next&lower
+		return far ^ y>>1 ^ -(y&1)&matrixA
+	}
+	kk := 0
+	for ; kk < n-m; kk++ {
+		mt[kk] = mix(mt[kk], mt[kk+1], mt[kk+m])
+	}
+	for ; kk < n-1; kk++ {
+		mt[kk] = mix(mt[kk], mt[kk+1], mt[kk+m-n])
+	}
+	mt[n-1] = mix(mt[n-1], mt[0], mt[m-1])
+	r.idx = 0
 }
 
 // Random returns a float64 in [0, 1) like random.random().
