@@ -42,7 +42,7 @@ const (
 )
 
 // mondrianTree is one tree of an aggregated Mondrian forest, stored as
-// node headers and payload records, both in block lists indexed by node
+// node headers and payload records, both in paged lists indexed by node
 // (index 0 is the root: a split rewrites the split node in place and moves
 // its old content to a new node). A node is a leaf when left < 0.
 //
@@ -65,7 +65,7 @@ type mondrianTree struct {
 	rootLW    expw // the root's tree weight
 	rng       *pyrand.Rand
 
-	nodes   blockList[mnode] // node headers, one per slot
+	nodes   pagedList[mnode] // node headers, one per slot
 	payload records          // one record of stride floats per node, see slotN
 	stride  int
 	boxOff  int // offset of the bounding box in a payload record
@@ -97,7 +97,7 @@ func (t *mondrianTree) setShape() {
 	}
 	t.boxOff = slotStats + stats
 	t.stride = t.boxOff + 2*t.nFeat
-	t.nodes = blockList[mnode]{width: 1}
+	t.nodes = pagedList[mnode]{width: 1}
 	t.payload = records{width: t.stride}
 }
 
