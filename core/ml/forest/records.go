@@ -18,7 +18,7 @@ type pagedList[E any] struct {
 type records = pagedList[float64]
 
 const (
-	pageShift = 12
+	pageShift = 10
 	pageSlots = 1 << pageShift
 	pageMask  = pageSlots - 1
 )
