@@ -8,7 +8,9 @@
 #
 # Rates are samples per CPU second of the measuring process (Go:
 # getrusage around the benchmark loop; Python: time.process_time), which
-# stays comparable when other work shares the machine.
+# stays comparable when other work shares the machine. The Go side runs as
+# many fresh passes over the stream as fit in about two seconds: a pass of
+# the fastest learners takes a few milliseconds, too short to time once.
 #
 # Run from the repository root: bash bench/ml_learners.sh
 # ROWS_FAST (default 10000) rows for the single models and ROWS_SLOW
@@ -32,7 +34,7 @@ learners=(
 )
 
 go_rate() { # package benchmark rows -> samples per CPU second
-	SPATE_BENCH_ROWS=$3 go test -run '^$' -bench "^$2\$" -benchtime 3x -benchmem "$1" |
+	SPATE_BENCH_ROWS=$3 go test -run '^$' -bench "^$2\$" -benchtime 2s -benchmem "$1" |
 		awk '/samples\/s/ { for (i = 1; i < NF; i++) if ($(i+1) == "cpu-samples/s") print int($i) }'
 }
 
