@@ -71,10 +71,7 @@ func encodeSnapshot(model []byte, st *runnerState) []byte {
 		p := st.Pending[k]
 		e.Str(k)
 		e.Varint(p.Offset)
-		e.Uvarint(uint64(len(p.Num)))
-		for _, v := range p.Num {
-			e.F64(v)
-		}
+		e.F64s(p.Num)
 		e.Uvarint(uint64(len(p.Cat)))
 		for _, v := range p.Cat {
 			e.Varint(v)
@@ -136,10 +133,7 @@ func decodeSnapshot(b []byte) (model []byte, st *runnerState, err error) {
 	for n := d.Uvarint(); n > 0 && d.Err() == nil; n-- {
 		k := d.Str()
 		p := &pendingRow{Offset: d.Varint()}
-		p.Num = make([]float64, d.Count(8))
-		for i := range p.Num {
-			p.Num[i] = d.F64()
-		}
+		p.Num = d.F64s()
 		p.Cat = make([]int64, d.Count(1))
 		for i := range p.Cat {
 			p.Cat[i] = d.Varint()
