@@ -258,28 +258,37 @@ func (t *mondrianTree) meanInside(nodes []int32, y float64) {
 // feature outside it and none that the box has not seen yet, so that
 // adding x leaves the box as it is.
 //
-// Whether x is outside a box on a feature is the data's call, and a jump
-// on it would be mispredicted on most boxes the scan measures, so the
-// loop takes none. For d = lo − v (or v − hi), (d + |d|)/2 is d when
-// d > 0 and 0 otherwise, exactly; x is outside on at most one side, so
-// each feature adds its extension, or 0, which leaves the sum as it is:
-// the sum is River's to the bit, and x is inside when it is 0. A NaN (a
-// missing input, or a feature the box has not seen) or an infinity
-// spoils check or the sum, and extensionByCase sorts those boxes out;
-// finite reports that there was none.
+// Each feature adds its gap, or 0, which leaves the sum as it is: the sum
+// is River's to the bit, and x is inside when it is 0. A NaN (a missing
+// input, or a feature the box has not seen) or an infinity spoils check or
+// the sum, and extensionByCase sorts those boxes out; finite reports that
+// there was none.
 func extension(b, x []float64) (sum float64, inside, finite bool) {
 	b = b[:2*len(x)]
 	check := 0.0
 	for f, v := range x {
-		below, above := b[2*f]-v, v-b[2*f+1]
-		check += below + above
-		sum += ((below + math.Abs(below)) + (above + math.Abs(above))) * 0.5
+		e, spoil := gap(b[2*f], b[2*f+1], v)
+		check += spoil
+		sum += e
 	}
 	if check-check != 0 || sum-sum != 0 {
 		sum, inside = extensionByCase(b, x)
 		return sum, inside, false
 	}
 	return sum, sum == 0, true
+}
+
+// gap is how far v lies outside [lo, hi]: lo − v below it, v − hi above
+// it, 0 inside, exactly, and without a jump. Whether v is outside is the
+// data's call, and a jump on it would be mispredicted on most boxes a
+// scan measures. For d = lo − v (or v − hi), (d + |d|)/2 is d when d > 0
+// and 0 otherwise, and v is outside on at most one side. spoil is NaN or
+// infinite when any of lo, hi and v is (a missing input, a feature the box
+// has not seen, an infinite input) or a difference overflows; e is then
+// not to be trusted, and the caller sorts the case out.
+func gap(lo, hi, v float64) (e, spoil float64) {
+	below, above := lo-v, v-hi
+	return ((below + math.Abs(below)) + (above + math.Abs(above))) * 0.5, below + above
 }
 
 // extensionByCase is extension one case at a time, for the boxes and
@@ -307,9 +316,9 @@ func extensionByCase(b, x []float64) (sum float64, inside bool) {
 // pickFeature draws a feature with probability proportional to its range
 // extension, in feature order (River sorts the feature names; Spate's
 // positions play that role). finite is what the box measure found (see
-// extension): then each feature's extension comes without a jump, as
-// there, and a feature whose extension is 0 is written over by the next,
-// which is River's list of the features x lies outside the box on.
+// extension): then each feature's extension is its gap, and a feature
+// whose gap is 0 is written over by the next, which leaves River's list of
+// the features x lies outside the box on.
 func (t *mondrianTree) pickFeature(i int32, x []float64, finite bool) int {
 	b := t.box(i)
 	if finite {
@@ -319,8 +328,7 @@ func (t *mondrianTree) pickFeature(i int32, x []float64, finite bool) int {
 		t.ext, t.feats = ext, feats
 		k, acc := 0, 0.0
 		for f, v := range x {
-			below, above := b[2*f]-v, v-b[2*f+1]
-			e := ((below + math.Abs(below)) + (above + math.Abs(above))) * 0.5
+			e, _ := gap(b[2*f], b[2*f+1], v)
 			acc += e
 			ext[k], feats[k] = acc, f
 			if e > 0 {
@@ -692,7 +700,7 @@ func (t *mondrianTree) encode(e *wire.Encoder, version uint64) {
 	e.Uvarint(uint64(t.nodes.n))
 	for i := range int32(t.nodes.n) {
 		n := t.nodes.elem(i)
-		p := t.rec(int32(i))
+		p := t.rec(i)
 		e.Varint(int64(n.parent))
 		e.Varint(int64(n.left))
 		e.Varint(int64(n.right))
@@ -700,17 +708,17 @@ func (t *mondrianTree) encode(e *wire.Encoder, version uint64) {
 		e.F64(n.threshold)
 		e.F64(p[slotTime])
 		encodeW(e, n.w, version)
-		encodeW(e, t.ownLW(int32(i)), version)
+		encodeW(e, t.ownLW(i), version)
 		e.Varint(int64(p[slotN]))
 	}
 	for i := range int32(t.nodes.n) {
-		for _, v := range t.rec(int32(i))[slotStats:t.boxOff] {
+		for _, v := range t.rec(i)[slotStats:t.boxOff] {
 			e.F64(v)
 		}
 	}
 	for side := 0; side < 2; side++ {
 		for i := range int32(t.nodes.n) {
-			b := t.box(int32(i))
+			b := t.box(i)
 			for k := side; k < len(b); k += 2 {
 				e.F64(b[k])
 			}
@@ -755,7 +763,7 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 	}
 	t.payload.init(t.stride, n)
 	for i := range int32(t.nodes.n) {
-		p := t.rec(int32(i))
+		p := t.rec(i)
 		p[slotN] = counts[i]
 		p[slotTime] = times[i]
 		for k := slotStats; k < t.boxOff; k++ {
@@ -764,7 +772,7 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 	}
 	for side := 0; side < 2; side++ {
 		for i := range int32(t.nodes.n) {
-			b := t.box(int32(i))
+			b := t.box(i)
 			for k := side; k < len(b); k += 2 {
 				b[k] = d.F64()
 			}
@@ -791,7 +799,7 @@ func (t *mondrianTree) decodeInto(d *wire.Decoder, version uint64) {
 		nd := t.nodes.elem(i)
 		if nd.left >= 0 {
 			nd.lw = [2]expw{lws[nd.left], lws[nd.right]}
-			t.rec(int32(i))[slotChildTime] = times[nd.left]
+			t.rec(i)[slotChildTime] = times[nd.left]
 		} else {
 			nd.lw = [2]expw{{m: 1}, {m: 1}}
 		}
