@@ -46,18 +46,8 @@ func (c *Classifier) validate() error {
 		return fmt.Errorf("dirichlet %v must be finite and > 0", c.p.Dirichlet)
 	case len(c.idxClass) > c.p.NClasses:
 		return fmt.Errorf("%d classes seen of %d", len(c.idxClass), c.p.NClasses)
-	case c.trees != nil && len(c.trees) != c.p.NEstimators:
-		return fmt.Errorf("%d trees for %d estimators", len(c.trees), c.p.NEstimators)
 	}
-	if err := checkSize(c.p.NEstimators, c.nFeat, c.p.NClasses); err != nil {
-		return err
-	}
-	for i, t := range c.trees {
-		if err := t.validate(c.nFeat, c.p.NClasses); err != nil {
-			return fmt.Errorf("tree %d: %w", i, err)
-		}
-	}
-	return nil
+	return c.validateTrees(c.p.NEstimators, c.nFeat, c.p.NClasses, c.p.NClasses)
 }
 
 // validate checks a decoded regressor like Classifier.validate.
@@ -65,14 +55,23 @@ func (r *Regressor) validate() error {
 	switch {
 	case !(r.p.Step > 0) || math.IsInf(r.p.Step, 1):
 		return fmt.Errorf("step %v must be finite and > 0", r.p.Step)
-	case r.trees != nil && len(r.trees) != r.p.NEstimators:
-		return fmt.Errorf("%d trees for %d estimators", len(r.trees), r.p.NEstimators)
 	}
-	if err := checkSize(r.p.NEstimators, r.nFeat, 1); err != nil {
+	return r.validateTrees(r.p.NEstimators, r.nFeat, 1, 0)
+}
+
+// validateTrees checks what both learners need of decoded trees: one per
+// estimator once they exist, a first sample within maxFirstLearnBytes
+// (stats statistics per node), and each tree's structure for nFeat
+// features and nClasses classes (0 for a regressor).
+func (f *forest) validateTrees(nEstimators, nFeat, stats, nClasses int) error {
+	if f.trees != nil && len(f.trees) != nEstimators {
+		return fmt.Errorf("%d trees for %d estimators", len(f.trees), nEstimators)
+	}
+	if err := checkSize(nEstimators, nFeat, stats); err != nil {
 		return err
 	}
-	for i, t := range r.trees {
-		if err := t.validate(r.nFeat, 0); err != nil {
+	for i, t := range f.trees {
+		if err := t.validate(nFeat, nClasses); err != nil {
 			return fmt.Errorf("tree %d: %w", i, err)
 		}
 	}
