@@ -7,22 +7,24 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/joho/godotenv"
 	"github.com/oklog/run"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -61,6 +63,20 @@ type Options struct {
 	EnvFile string
 	// MaxUploadBytes bounds one REST upload body.
 	MaxUploadBytes int64
+	// TLSCert and TLSKey, both set, are PEM files: HTTP is then served as
+	// HTTPS and gRPC (control plane and Flight) with TLS.
+	TLSCert, TLSKey string
+	// RateLimit is the calls per second each API key may make on average
+	// (its session tokens included), with bursts of RateBurst (0 = twice
+	// the rate); past it calls get 429 / RESOURCE_EXHAUSTED.
+	// 0 = DefaultRateLimit; negative disables the limit.
+	RateLimit float64
+	RateBurst int
+	// HTTPReadHeaderTimeout bounds the time to receive a request's headers
+	// (default 10 s), HTTPReadTimeout the whole request with its body
+	// (default 5 min: a 64 MiB upload at 220 kB/s), HTTPIdleTimeout an idle
+	// keep-alive connection (default 2 min).
+	HTTPReadHeaderTimeout, HTTPReadTimeout, HTTPIdleTimeout time.Duration
 	// Logger receives the server's logs.
 	Logger *slog.Logger
 	// Announce receives the one-time print of the development key
@@ -76,10 +92,22 @@ func (o *Options) Defaults() {
 		o.DataDir = "data"
 	}
 	if o.GRPCAddr == "" {
-		o.GRPCAddr = ":8502"
+		o.GRPCAddr = DefaultGRPCAddr
 	}
 	if o.HTTPAddr == "" {
-		o.HTTPAddr = ":8500"
+		o.HTTPAddr = DefaultHTTPAddr
+	}
+	if o.RateLimit == 0 {
+		o.RateLimit = DefaultRateLimit
+	}
+	if o.HTTPReadHeaderTimeout <= 0 {
+		o.HTTPReadHeaderTimeout = 10 * time.Second
+	}
+	if o.HTTPReadTimeout <= 0 {
+		o.HTTPReadTimeout = 5 * time.Minute
+	}
+	if o.HTTPIdleTimeout <= 0 {
+		o.HTTPIdleTimeout = 2 * time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -88,6 +116,22 @@ func (o *Options) Defaults() {
 		o.Announce = os.Stderr
 	}
 }
+
+// Default listen addresses: loopback only, so that a development server is
+// not reachable from the network until asked (--http-addr 0.0.0.0:8500
+// --grpc-addr 0.0.0.0:8502 exposes it).
+const (
+	DefaultHTTPAddr = "127.0.0.1:8500"
+	DefaultGRPCAddr = "127.0.0.1:8502"
+)
+
+// Default per-key rate limit: generous enough for any interactive or
+// batch-producing client (each Flight stream or REST upload is one call),
+// low enough that one leaked key cannot flood the server with calls.
+const DefaultRateLimit = 5000 // calls per second per key, bursts of twice that
+
+// maxHeaderBytes bounds the request line and headers of an HTTP request.
+const maxHeaderBytes = 64 << 10
 
 // Server is a running spate process.
 type Server struct {
@@ -100,10 +144,11 @@ type Server struct {
 	metrics  *telemetry.Metrics
 	grpc     *grpc.Server
 	http     *http.Server
+	api      *httpapi.API
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	devKey   string
-	keyCache sync.Map // string(hash) → cachedKey
+	tls      *tls.Config
 	closeFns []func() error
 }
 
@@ -117,8 +162,18 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 			_ = s.Close()
 		}
 	}()
-	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return nil, errors.New("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
+	}
+	if o.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("load TLS certificate %s and key %s: %w", o.TLSCert, o.TLSKey, err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	regURL := o.RegistryURL
 	if regURL == "" {
@@ -154,7 +209,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.auth, err = auth.NewAuthenticator(s.lookupKey, secret); err != nil {
+	if s.auth, err = auth.NewAuthenticator(s.lookupKey, secret, auth.NewRateLimiter(o.RateLimit, o.RateBurst)); err != nil {
 		return nil, err
 	}
 	s.metrics = telemetry.New()
@@ -168,12 +223,20 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 	if err := s.bootstrapKey(ctx); err != nil {
 		return nil, err
 	}
-	s.grpc = grpc.NewServer(
+	grpcOpts := []grpc.ServerOption{
+		// Credentials are checked on the headers, before the stream exists
+		// and any of the body is read; the interceptors then only pick up
+		// the principal.
+		grpc.InTapHandle(s.auth.TapHandle()),
 		grpc.ChainUnaryInterceptor(s.auth.UnaryInterceptor()),
 		grpc.ChainStreamInterceptor(s.auth.StreamInterceptor()),
-		grpc.MaxRecvMsgSize(256<<20),
-		grpc.MaxSendMsgSize(256<<20),
-	)
+		grpc.MaxRecvMsgSize(256 << 20),
+		grpc.MaxSendMsgSize(256 << 20),
+	}
+	if s.tls != nil {
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(s.tls.Clone())))
+	}
+	s.grpc = grpc.NewServer(grpcOpts...)
 	spatev1.RegisterAuthServiceServer(s.grpc, &control.Auth{Authenticator: s.auth})
 	spatev1.RegisterDatasetServiceServer(s.grpc, &control.Datasets{Engine: s.engine})
 	spatev1.RegisterFeatureServiceServer(s.grpc, &control.Features{Engine: s.engine})
@@ -188,13 +251,28 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 	grpcPort := s.grpcLis.Addr().(*net.TCPAddr).Port
 	api := httpapi.New(httpapi.Options{
 		Engine: s.engine, Auth: s.auth, Metrics: s.metrics, Logger: o.Logger,
-		GRPCPort: grpcPort, MaxBodyBytes: o.MaxUploadBytes,
+		GRPCPort: grpcPort, MaxBodyBytes: o.MaxUploadBytes, TLS: s.tls != nil,
 	})
 	api.Handle("POST /model/{name}/predict", http.HandlerFunc(s.predictHTTP), true)
-	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	s.api = api
+	s.http = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: o.HTTPReadHeaderTimeout,
+		ReadTimeout:       o.HTTPReadTimeout,
+		IdleTimeout:       o.HTTPIdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
+	}
+	if s.tls != nil {
+		s.http.TLSConfig = s.tls.Clone()
+	}
 	s.metrics.Registry.MustRegister(&modelCollector{engine: s.engine})
 	if err := s.engine.Start(ctx); err != nil {
 		o.Logger.Error("some models could not be resumed", "err", err)
+	}
+	tightenDataDir(o.DataDir, o.Logger)
+	if o.EnvFile != "" {
+		tightenEnvFile(o.EnvFile, o.Logger)
 	}
 	return s, nil
 }
@@ -207,6 +285,13 @@ func (s *Server) HTTPAddr() string { return s.httpLis.Addr().String() }
 
 // DevKey is the development key created on first start, or "".
 func (s *Server) DevKey() string { return s.devKey }
+
+// HTTPRoutes lists the HTTP patterns served and whether each needs
+// credentials.
+func (s *Server) HTTPRoutes() []httpapi.Route { return s.api.Routes() }
+
+// GRPCServiceInfo describes every gRPC service and method registered.
+func (s *Server) GRPCServiceInfo() map[string]grpc.ServiceInfo { return s.grpc.GetServiceInfo() }
 
 // Registry exposes the registry (for the keys CLI and tests).
 func (s *Server) Registry() registry.Store { return s.reg }
@@ -225,7 +310,11 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	})
 	g.Add(func() error {
-		if err := s.http.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
+		serve := func() error { return s.http.Serve(s.httpLis) }
+		if s.tls != nil {
+			serve = func() error { return s.http.ServeTLS(s.httpLis, "", "") }
+		}
+		if err := serve(); !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil
@@ -236,7 +325,7 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	ctx, cancel := context.WithCancel(ctx)
 	g.Add(func() error { <-ctx.Done(); return nil }, func(error) { cancel() })
-	s.o.Logger.Info("spate serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "data_dir", s.o.DataDir)
+	s.o.Logger.Info("spate serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "tls", s.tls != nil, "data_dir", s.o.DataDir)
 	err := g.Run()
 	return errors.Join(err, s.Close())
 }
@@ -251,22 +340,11 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
-// keyCacheTTL bounds how long a key check is reused without asking the
-// registry again: a revoked key stops working within this delay.
-const keyCacheTTL = 5 * time.Second
-
-type cachedKey struct {
-	ns, id  string
-	expires time.Time
-}
-
+// lookupKey checks a key hash against the registry on every call: no
+// cache, so that a revocation made by any process sharing the registry (the
+// keys CLI, another node) takes effect on the next call. It is one lookup
+// on the unique index of api_keys.hash (see docs/security.md for its cost).
 func (s *Server) lookupKey(ctx context.Context, hash []byte) (string, string, error) {
-	if v, ok := s.keyCache.Load(string(hash)); ok {
-		if c := v.(cachedKey); time.Now().Before(c.expires) {
-			return c.ns, c.id, nil
-		}
-		s.keyCache.Delete(string(hash))
-	}
 	k, err := s.reg.KeyByHash(ctx, hash)
 	if err != nil {
 		if errors.Is(err, registry.ErrNotFound) {
@@ -274,7 +352,6 @@ func (s *Server) lookupKey(ctx context.Context, hash []byte) (string, string, er
 		}
 		return "", "", err
 	}
-	s.keyCache.Store(string(hash), cachedKey{ns: k.Namespace, id: k.ID, expires: time.Now().Add(keyCacheTTL)})
 	return k.Namespace, k.ID, nil
 }
 
@@ -304,27 +381,56 @@ func (s *Server) tokenSecret() ([]byte, error) {
 // DefaultNamespace is where the development key lives.
 const DefaultNamespace = "default"
 
-// bootstrapKey creates a development key when the store has none, prints it
-// and writes it to the env file when that file has no key yet.
+// devKeyLabel marks the key bootstrapKey creates.
+const devKeyLabel = "development key (created on first start)"
+
+// bootstrapKey creates a development key when the store has none, shows it
+// once on the announce writer (never in the logs) and writes it to the env
+// file when that file has no key yet. Later starts show only its id.
 func (s *Server) bootstrapKey(ctx context.Context) error {
 	n, err := s.reg.CountKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("count keys: %w", err)
 	}
 	if n > 0 {
+		s.announceDevKeyID(ctx)
 		return nil
 	}
-	secret, err := CreateKey(ctx, s.reg, DefaultNamespace, "development key (created on first start)")
+	secret, err := CreateKey(ctx, s.reg, DefaultNamespace, devKeyLabel)
 	if err != nil {
 		return err
 	}
 	s.devKey = secret
-	s.o.Logger.Info("created a development API key (printed once, not logged)", "namespace", DefaultNamespace, "key_id", auth.KeyID(secret))
-	fmt.Fprintf(s.o.Announce, "\n  Spate development API key (namespace %q): %s\n\n", DefaultNamespace, secret)
+	s.o.Logger.Info("created a development API key (shown once on the terminal, never logged)", "namespace", DefaultNamespace, "key_id", auth.KeyID(secret))
+	where := ""
+	if s.o.EnvFile != "" {
+		where = " and kept in " + s.o.EnvFile
+	}
+	fmt.Fprintf(s.o.Announce, "\n  Spate development API key (namespace %q): %s\n  It is shown only this once%s.\n\n", DefaultNamespace, secret, where)
 	if s.o.EnvFile == "" {
 		return nil
 	}
-	return writeEnvKey(s.o.EnvFile, secret, s.o.HTTPAddr)
+	scheme := "http"
+	if s.tls != nil {
+		scheme = "https"
+	}
+	return writeEnvKey(s.o.EnvFile, secret, scheme, s.o.HTTPAddr)
+}
+
+// announceDevKeyID shows the id (never the secret) of the development key
+// when it still exists.
+func (s *Server) announceDevKeyID(ctx context.Context) {
+	keys, err := s.reg.ListKeys(ctx, DefaultNamespace)
+	if err != nil {
+		s.o.Logger.Warn("cannot list the development key", "err", err)
+		return
+	}
+	for _, k := range keys {
+		if k.Label == devKeyLabel && k.RevokedAt == nil {
+			fmt.Fprintf(s.o.Announce, "\n  Spate development API key: id %s (namespace %q; the full key was shown at first start)\n\n", k.ID, DefaultNamespace)
+			return
+		}
+	}
 }
 
 // CreateKey makes a new API key in a namespace and stores its hash. The
@@ -352,8 +458,9 @@ func validateNamespace(ns string) error {
 
 // writeEnvKey puts SPATE_API_KEY (and SPATE_BACKEND_URL when absent) into an
 // env file that has no key yet: it fills an empty "SPATE_API_KEY=" line in
-// place, or appends, creating the file when needed.
-func writeEnvKey(path, secret, httpAddr string) error {
+// place, or appends, creating the file when needed. The file is made 0600
+// before the key is written, also when it existed with wider permissions.
+func writeEnvKey(path, secret, scheme, httpAddr string) error {
 	env, err := godotenv.Read(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("read %s: %w", path, err)
@@ -371,16 +478,80 @@ func writeEnvKey(path, secret, httpAddr string) error {
 	}
 	if env["SPATE_BACKEND_URL"] == "" {
 		host, port, _ := net.SplitHostPort(httpAddr)
-		if host == "" || host == "0.0.0.0" || host == "::" {
+		if host == "" || host == "0.0.0.0" || host == "::" || host == "127.0.0.1" {
 			host = "localhost"
 		}
-		lines = setEnvLine(lines, "SPATE_BACKEND_URL", "http://"+net.JoinHostPort(host, port))
+		lines = setEnvLine(lines, "SPATE_BACKEND_URL", scheme+"://"+net.JoinHostPort(host, port))
 	}
 	lines = setEnvLine(lines, "SPATE_API_KEY", secret)
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("make %s private (0600) before writing the key: %w", path, err)
+	}
+	if err := f.Truncate(0); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// tightenDataDir removes group and other permissions from the data dir and
+// everything in it (registry, logs, checkpoints, token secret), logging
+// what it changed: a data dir from an older version, or files made by a
+// process with a permissive umask, become private on the next start. A path
+// it cannot change is reported, not fatal.
+func tightenDataDir(dir string, logger *slog.Logger) {
+	var changed int
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if perm := info.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(p, perm&^0o077); err != nil {
+				return err
+			}
+			changed++
+		}
+		return nil
+	})
+	if err != nil {
+		logger.Warn("cannot make the data dir private (0700 directories, 0600 files)", "dir", dir, "err", err)
+	}
+	if changed > 0 {
+		logger.Warn("removed group and other permissions in the data dir", "dir", dir, "paths", changed)
+	}
+}
+
+// tightenEnvFile makes an env file that holds an API key private (0600).
+func tightenEnvFile(path string, logger *slog.Logger) {
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm()&0o077 == 0 {
+		return
+	}
+	if env, err := godotenv.Read(path); err != nil || env["SPATE_API_KEY"] == "" {
+		return
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		logger.Warn("the env file holds an API key and is readable by others", "file", path, "mode", info.Mode().Perm().String(), "err", err)
+		return
+	}
+	logger.Warn("the env file holds an API key and was readable by others: made it 0600", "file", path, "was", info.Mode().Perm().String())
 }
 
 // setEnvLine replaces the first empty assignment of name, or appends one.

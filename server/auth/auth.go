@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/big"
@@ -64,6 +65,10 @@ type Principal struct {
 	Namespace string
 	KeyID     string
 	Method    string // "apiKey" or "jwt"
+	// keyHash is the stored hash of the API key behind the call (directly
+	// or through a session token); a session token names it so that every
+	// use re-checks the key.
+	keyHash []byte
 }
 
 type principalKey struct{}
@@ -80,7 +85,10 @@ func FromContext(ctx context.Context) (Principal, bool) {
 }
 
 // KeyLookup finds the namespace and id of a stored, unrevoked key by its
-// hash. It returns an error wrapping ErrUnknownKey when there is none.
+// hash. It returns an error wrapping ErrUnknownKey when there is none. It is
+// called on every authenticated call (API key or session token), so that a
+// revoked key stops working at once: it must ask the shared store, not a
+// cache that a revocation elsewhere cannot reach.
 type KeyLookup func(ctx context.Context, hash []byte) (namespace, id string, err error)
 
 var (
@@ -90,26 +98,54 @@ var (
 	ErrBadCredentials = errors.New("invalid credentials")
 	// ErrUnknownKey is returned by a KeyLookup for keys it does not hold.
 	ErrUnknownKey = errors.New("unknown or revoked API key")
+	// ErrLoginNeedsKey is when a session token asks for another token:
+	// sessions end when their token expires, only an API key opens one.
+	ErrLoginNeedsKey = errors.New("a session token cannot open another session: log in with an API key ('authorization: apiKey <key>')")
 )
 
-// Authenticator checks credentials and issues session tokens.
+// Token claims that pin what a session token is for.
+const (
+	// TokenIssuer is the "iss" of every session token.
+	TokenIssuer = "spate"
+	// TokenAudience is the "aud" every session token must carry.
+	TokenAudience = "spate-api"
+)
+
+// Authenticator checks credentials, issues session tokens and applies the
+// per-key rate limit.
 type Authenticator struct {
-	lookup KeyLookup
-	secret []byte
-	now    func() time.Time
+	lookup  KeyLookup
+	secret  []byte
+	now     func() time.Time
+	limiter *RateLimiter
 }
 
 // NewAuthenticator returns an authenticator that checks keys with lookup and
-// signs tokens with secret (at least 32 bytes).
-func NewAuthenticator(lookup KeyLookup, secret []byte) (*Authenticator, error) {
+// signs tokens with secret (at least 32 bytes). limiter may be nil (no rate
+// limit).
+func NewAuthenticator(lookup KeyLookup, secret []byte, limiter *RateLimiter) (*Authenticator, error) {
 	if len(secret) < 32 {
 		return nil, errors.New("auth: token secret must be at least 32 bytes")
 	}
-	return &Authenticator{lookup: lookup, secret: secret, now: time.Now}, nil
+	return &Authenticator{lookup: lookup, secret: secret, now: time.Now, limiter: limiter}, nil
 }
 
-// Authenticate checks the value of an authorization header.
+// Authenticate checks the value of an authorization header and charges the
+// call to the key's rate limit. Errors wrap ErrNoCredentials,
+// ErrBadCredentials or *RateLimitedError; any other error is a failure of
+// the key store.
 func (a *Authenticator) Authenticate(ctx context.Context, header string) (Principal, error) {
+	p, err := a.identify(ctx, header)
+	if err != nil {
+		return Principal{}, err
+	}
+	if err := a.limiter.allow(p); err != nil {
+		return Principal{}, err
+	}
+	return p, nil
+}
+
+func (a *Authenticator) identify(ctx context.Context, header string) (Principal, error) {
 	header = strings.TrimSpace(header)
 	if header == "" {
 		return Principal{}, ErrNoCredentials
@@ -121,23 +157,41 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (Princi
 	}
 	switch strings.ToLower(scheme) {
 	case "apikey":
-		ns, id, err := a.lookup(ctx, HashKey(cred))
-		if err != nil {
-			if errors.Is(err, ErrUnknownKey) {
-				return Principal{}, fmt.Errorf("%w: unknown or revoked API key", ErrBadCredentials)
-			}
-			return Principal{}, fmt.Errorf("check API key: %w", err)
+		if len(cred) > maxCredentialLen {
+			return Principal{}, fmt.Errorf("%w: the API key is longer than %d characters", ErrBadCredentials, maxCredentialLen)
 		}
-		return Principal{Namespace: ns, KeyID: id, Method: "apiKey"}, nil
+		hash := HashKey(cred)
+		ns, id, err := a.checkKey(ctx, hash)
+		if err != nil {
+			return Principal{}, err
+		}
+		return Principal{Namespace: ns, KeyID: id, Method: "apiKey", keyHash: hash}, nil
 	case "bearer":
-		return a.verifyToken(cred)
+		return a.verifyToken(ctx, cred)
 	}
 	return Principal{}, fmt.Errorf("%w: unknown scheme %q (use apiKey or Bearer)", ErrBadCredentials, scheme)
+}
+
+// maxCredentialLen bounds an API key or token before any work is done on it.
+const maxCredentialLen = 4096
+
+func (a *Authenticator) checkKey(ctx context.Context, hash []byte) (ns, id string, err error) {
+	ns, id, err = a.lookup(ctx, hash)
+	if err != nil {
+		if errors.Is(err, ErrUnknownKey) {
+			return "", "", fmt.Errorf("%w: unknown or revoked API key", ErrBadCredentials)
+		}
+		return "", "", fmt.Errorf("check API key: %w", err)
+	}
+	return ns, id, nil
 }
 
 type claims struct {
 	Namespace string `json:"ns"`
 	KeyID     string `json:"kid"`
+	// KeyHash is the base64url SHA-256 hash of the API key the session was
+	// opened with (the stored form, not the secret).
+	KeyHash string `json:"kh"`
 	jwt.RegisteredClaims
 }
 
@@ -145,26 +199,35 @@ type claims struct {
 const (
 	DefaultTokenTTL = time.Hour
 	MaxTokenTTL     = 24 * time.Hour
+	// tokenLeeway tolerates clock differences between nodes.
+	tokenLeeway = 30 * time.Second
 )
 
 // IssueToken signs a session token for p that expires after ttl (0 = the
-// default; capped at MaxTokenTTL).
+// default; capped at MaxTokenTTL). Only a caller authenticated with an API
+// key may open a session (ErrLoginNeedsKey otherwise).
 func (a *Authenticator) IssueToken(p Principal, ttl time.Duration) (string, time.Time, error) {
+	if p.Method != "apiKey" || len(p.keyHash) == 0 {
+		return "", time.Time{}, ErrLoginNeedsKey
+	}
 	if ttl <= 0 {
 		ttl = DefaultTokenTTL
 	}
 	if ttl > MaxTokenTTL {
 		ttl = MaxTokenTTL
 	}
-	now := a.now()
+	now := a.now().Truncate(time.Second)
 	exp := now.Add(ttl)
 	c := claims{
 		Namespace: p.Namespace,
 		KeyID:     p.KeyID,
+		KeyHash:   base64.RawURLEncoding.EncodeToString(p.keyHash),
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    "spate",
+			Issuer:    TokenIssuer,
+			Audience:  jwt.ClaimStrings{TokenAudience},
 			Subject:   p.Namespace,
 			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(exp),
 		},
 	}
@@ -175,19 +238,43 @@ func (a *Authenticator) IssueToken(p Principal, ttl time.Duration) (string, time
 	return tok, exp, nil
 }
 
-func (a *Authenticator) verifyToken(s string) (Principal, error) {
+// verifyToken accepts only HS256 tokens signed with the secret, issued by
+// Spate for the Spate API, carrying an issue time and an expiry at most
+// MaxTokenTTL apart, and whose API key still exists unrevoked in the same
+// namespace.
+func (a *Authenticator) verifyToken(ctx context.Context, s string) (Principal, error) {
+	if len(s) > maxCredentialLen {
+		return Principal{}, fmt.Errorf("%w: the token is longer than %d characters", ErrBadCredentials, maxCredentialLen)
+	}
 	var c claims
 	_, err := jwt.ParseWithClaims(s, &c, func(*jwt.Token) (any, error) { return a.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithIssuer("spate"),
+		jwt.WithIssuer(TokenIssuer),
+		jwt.WithAudience(TokenAudience),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(tokenLeeway),
 		jwt.WithTimeFunc(a.now),
 	)
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: token rejected: %v", ErrBadCredentials, err)
 	}
-	if c.Namespace == "" {
-		return Principal{}, fmt.Errorf("%w: token has no namespace", ErrBadCredentials)
+	if c.IssuedAt == nil || c.ExpiresAt.Sub(c.IssuedAt.Time) > MaxTokenTTL {
+		return Principal{}, fmt.Errorf("%w: token rejected: it must carry an issue time and expire at most %s after it", ErrBadCredentials, MaxTokenTTL)
 	}
-	return Principal{Namespace: c.Namespace, KeyID: c.KeyID, Method: "jwt"}, nil
+	hash, err := base64.RawURLEncoding.DecodeString(c.KeyHash)
+	if c.Namespace == "" || err != nil || len(hash) != sha256.Size {
+		return Principal{}, fmt.Errorf("%w: token rejected: it names no namespace or API key", ErrBadCredentials)
+	}
+	ns, id, err := a.checkKey(ctx, hash)
+	if err != nil {
+		if errors.Is(err, ErrBadCredentials) {
+			return Principal{}, fmt.Errorf("%w: the API key this session was opened with is revoked or unknown", ErrBadCredentials)
+		}
+		return Principal{}, err
+	}
+	if ns != c.Namespace || id != c.KeyID {
+		return Principal{}, fmt.Errorf("%w: token rejected: its namespace or key id does not match its API key", ErrBadCredentials)
+	}
+	return Principal{Namespace: ns, KeyID: id, Method: "jwt", keyHash: hash}, nil
 }

@@ -42,7 +42,8 @@ func (a *Auth) WhoAmI(ctx context.Context, _ *spatev1.WhoAmIRequest) (*spatev1.W
 	return &spatev1.WhoAmIResponse{Namespace: p.Namespace, KeyId: p.KeyID, Method: p.Method}, nil
 }
 
-// Login issues a session token for the caller.
+// Login issues a session token for a caller authenticated with an API key
+// (PERMISSION_DENIED for a session token: sessions are not renewable).
 func (a *Auth) Login(ctx context.Context, req *spatev1.LoginRequest) (*spatev1.LoginResponse, error) {
 	p, err := principal(ctx)
 	if err != nil {
@@ -51,7 +52,12 @@ func (a *Auth) Login(ctx context.Context, req *spatev1.LoginRequest) (*spatev1.L
 	if req.GetTtlSeconds() < 0 {
 		return nil, status.Error(codes.InvalidArgument, "ttl_seconds must not be negative")
 	}
-	tok, exp, err := a.Authenticator.IssueToken(p, time.Duration(req.GetTtlSeconds())*time.Second)
+	// Capped before the multiplication so that a huge value cannot wrap.
+	ttl := time.Duration(min(req.GetTtlSeconds(), int64(auth.MaxTokenTTL/time.Second))) * time.Second
+	tok, exp, err := a.Authenticator.IssueToken(p, ttl)
+	if errors.Is(err, auth.ErrLoginNeedsKey) {
+		return nil, status.Error(codes.PermissionDenied, err.Error())
+	}
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -31,14 +32,29 @@ type Options struct {
 	Logger  *slog.Logger
 	// GRPCPort is advertised by /api/service/endpoints.
 	GRPCPort int
-	// MaxBodyBytes bounds an upload body (default 64 MiB).
+	// MaxBodyBytes bounds an upload body (default 64 MiB); a request that
+	// announces more gets 413 before its body is read.
 	MaxBodyBytes int64
+	// TLS says the gRPC port serves TLS: /api/service/endpoints then
+	// advertises grpc+tls:// addresses.
+	TLS bool
 }
+
+// Route is one pattern of the HTTP surface and whether it needs
+// credentials.
+type Route struct {
+	Pattern   string
+	NeedsAuth bool
+}
+
+// smallBodyBytes bounds the body of every route but uploads.
+const smallBodyBytes = 1 << 20
 
 // API is the HTTP handler.
 type API struct {
-	o   Options
-	mux *http.ServeMux
+	o      Options
+	mux    *http.ServeMux
+	routes []Route
 }
 
 // New builds the handler.
@@ -50,24 +66,47 @@ func New(o Options) *API {
 		o.MaxBodyBytes = 64 << 20
 	}
 	a := &API{o: o, mux: http.NewServeMux()}
-	a.mux.HandleFunc("GET /healthz", a.healthz)
-	authed := func(route string, h http.HandlerFunc) {
-		a.mux.Handle(route, a.timed(route, o.Auth.Middleware(h)))
-	}
-	authed("GET /api/user", a.user)
-	authed("GET /api/service/endpoints", a.endpoints)
-	authed("POST /api/login", a.login)
-	authed("POST /api/dataset/{id}/upload", a.upload)
-	a.mux.Handle("GET /metrics", o.Auth.Middleware(promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{})))
+	a.route("GET /healthz", http.HandlerFunc(a.healthz), false, smallBodyBytes)
+	a.route("GET /api/user", http.HandlerFunc(a.user), true, smallBodyBytes)
+	a.route("GET /api/service/endpoints", http.HandlerFunc(a.endpoints), true, smallBodyBytes)
+	a.route("POST /api/login", http.HandlerFunc(a.login), true, smallBodyBytes)
+	a.route("POST /api/dataset/{id}/upload", http.HandlerFunc(a.upload), true, o.MaxBodyBytes)
+	a.route("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{}), true, smallBodyBytes)
 	return a
 }
 
-// Handle adds a route (used by later surfaces: dashboard, predict).
+// Handle adds a route (used by later surfaces: dashboard, predict). Its
+// body is bounded by MaxBodyBytes.
 func (a *API) Handle(pattern string, h http.Handler, needsAuth bool) {
+	a.route(pattern, h, needsAuth, a.o.MaxBodyBytes)
+}
+
+// Routes lists every pattern served, in the order they were added (the
+// security tests call each one without credentials).
+func (a *API) Routes() []Route { return slices.Clone(a.routes) }
+
+// route registers h: authentication first (on the headers), then the body
+// limit (413 from the Content-Length alone when it says more than limit;
+// reads cut at limit otherwise), then h.
+func (a *API) route(pattern string, h http.Handler, needsAuth bool, limit int64) {
+	h = limitBody(limit, h)
 	if needsAuth {
 		h = a.o.Auth.Middleware(h)
 	}
 	a.mux.Handle(pattern, a.timed(pattern, h))
+	a.routes = append(a.routes, Route{Pattern: pattern, NeedsAuth: needsAuth})
+}
+
+func limitBody(limit int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			w.Header().Set("Connection", "close")
+			WriteError(w, &http.MaxBytesError{Limit: limit})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
@@ -130,9 +169,13 @@ func (a *API) endpoints(w http.ResponseWriter, r *http.Request) {
 		host = r.Host
 	}
 	grpcAddr := net.JoinHostPort(host, strconv.Itoa(a.o.GRPCPort))
+	scheme := "grpc+tcp://"
+	if a.o.TLS {
+		scheme = "grpc+tls://"
+	}
 	WriteJSON(w, http.StatusOK, map[string]string{
-		"arrow_server":   "grpc+tcp://" + grpcAddr,
-		"feature_server": "grpc+tcp://" + grpcAddr,
+		"arrow_server":   scheme + grpcAddr,
+		"feature_server": scheme + grpcAddr,
 		"grpc":           grpcAddr,
 	})
 }
@@ -140,6 +183,10 @@ func (a *API) endpoints(w http.ResponseWriter, r *http.Request) {
 func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	p, _ := auth.FromContext(r.Context())
 	tok, exp, err := a.o.Auth.IssueToken(p, 0)
+	if errors.Is(err, auth.ErrLoginNeedsKey) {
+		WriteJSON(w, http.StatusForbidden, map[string]string{"detail": err.Error()})
+		return
+	}
 	if err != nil {
 		WriteError(w, err)
 		return
@@ -151,7 +198,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	p, _ := auth.FromContext(r.Context())
 	id := r.PathValue("id")
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.o.MaxBodyBytes))
+	body, err := readBody(r)
 	if err != nil {
 		a.o.Metrics.IngestRejected.WithLabelValues("rest", "body").Inc()
 		WriteError(w, err)
@@ -166,6 +213,20 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	a.o.Metrics.IngestRows.WithLabelValues("rest").Add(float64(n))
 	a.o.Metrics.IngestBatches.WithLabelValues("rest").Inc()
 	WriteJSON(w, http.StatusOK, map[string]int64{"first_offset": first, "rows": n})
+}
+
+// readBody reads a request body already bounded by limitBody. When the
+// length is announced the buffer is allocated once at that size (no
+// doubling while reading).
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > 0 {
+		b := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, b); err != nil {
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+		return b, nil
+	}
+	return io.ReadAll(r.Body)
 }
 
 func reason(err error) string {

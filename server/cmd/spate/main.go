@@ -1,25 +1,31 @@
 // Command spate is the Spate server and its administration CLI:
 //
-//	spate serve                      run the platform (gRPC + Flight on :8502, HTTP on :8500)
+//	spate serve                      run the platform (gRPC + Flight on 127.0.0.1:8502, HTTP on 127.0.0.1:8500)
 //	spate keys create --namespace N  print a new API key for namespace N
 //	spate keys list --namespace N    list the keys of a namespace (ids only)
 //	spate keys revoke --namespace N ID
 //
 // Every flag has an environment variable (SPATE_DATA_DIR, SPATE_GRPC_ADDR,
 // SPATE_HTTP_ADDR, SPATE_REGISTRY_URL, SPATE_JWT_SECRET, SPATE_LOG_LEVEL,
-// SPATE_MAX_UPLOAD_BYTES); a .env file in the working directory is read
-// first when present. Flags win over the environment.
+// SPATE_MAX_UPLOAD_BYTES, SPATE_TLS_CERT, SPATE_TLS_KEY, SPATE_RATE_LIMIT,
+// SPATE_RATE_BURST, SPATE_HTTP_READ_TIMEOUT); a .env file in the working
+// directory is read first when present. Flags win over the environment.
+//
+// The process creates its files private to its user (umask 077): the data
+// dir, registry, logs, checkpoints and token secret are 0700/0600.
 package main
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/joho/godotenv"
 	"github.com/spf13/cobra"
@@ -36,6 +42,7 @@ func env(name, def string) string {
 }
 
 func main() {
+	restrictUmask()
 	_ = godotenv.Load() // .env in the working directory, when present; never overrides the environment
 	if err := root().Execute(); err != nil {
 		os.Exit(1)
@@ -83,6 +90,9 @@ func root() *cobra.Command {
 func serveCmd(c *common) *cobra.Command {
 	o := server.Options{}
 	maxUpload := env("SPATE_MAX_UPLOAD_BYTES", "67108864")
+	rateLimit := env("SPATE_RATE_LIMIT", strconv.Itoa(server.DefaultRateLimit))
+	rateBurst := env("SPATE_RATE_BURST", "0")
+	readTimeout := env("SPATE_HTTP_READ_TIMEOUT", "5m")
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the platform: gRPC control plane and Arrow Flight on one port, HTTP on another",
@@ -92,6 +102,18 @@ func serveCmd(c *common) *cobra.Command {
 				return fmt.Errorf("--max-upload-bytes: %q is not a positive number", maxUpload)
 			}
 			o.MaxUploadBytes = n
+			if o.RateLimit, err = strconv.ParseFloat(rateLimit, 64); err != nil || math.IsNaN(o.RateLimit) || math.IsInf(o.RateLimit, 0) {
+				return fmt.Errorf("--rate-limit: %q is not a number (calls per second per key; 0 or less disables)", rateLimit)
+			}
+			if o.RateLimit <= 0 {
+				o.RateLimit = -1 // disabled (0 in Options means the default)
+			}
+			if o.RateBurst, err = strconv.Atoi(rateBurst); err != nil || o.RateBurst < 0 {
+				return fmt.Errorf("--rate-burst: %q is not a whole number ≥ 0", rateBurst)
+			}
+			if o.HTTPReadTimeout, err = time.ParseDuration(readTimeout); err != nil || o.HTTPReadTimeout <= 0 {
+				return fmt.Errorf("--http-read-timeout: %q is not a positive duration such as 5m", readTimeout)
+			}
 			o.DataDir, o.RegistryURL, o.Logger = c.dataDir, c.registryURL, c.logger()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -103,8 +125,13 @@ func serveCmd(c *common) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.GRPCAddr, "grpc-addr", env("SPATE_GRPC_ADDR", ":8502"), "gRPC + Arrow Flight listen address (SPATE_GRPC_ADDR)")
-	f.StringVar(&o.HTTPAddr, "http-addr", env("SPATE_HTTP_ADDR", ":8500"), "HTTP listen address (SPATE_HTTP_ADDR)")
+	f.StringVar(&o.GRPCAddr, "grpc-addr", env("SPATE_GRPC_ADDR", server.DefaultGRPCAddr), "gRPC + Arrow Flight listen address; 0.0.0.0:8502 for every interface (SPATE_GRPC_ADDR)")
+	f.StringVar(&o.HTTPAddr, "http-addr", env("SPATE_HTTP_ADDR", server.DefaultHTTPAddr), "HTTP listen address; 0.0.0.0:8500 for every interface (SPATE_HTTP_ADDR)")
+	f.StringVar(&o.TLSCert, "tls-cert", env("SPATE_TLS_CERT", ""), "PEM certificate (chain): serve HTTPS and gRPC/Flight over TLS; needs --tls-key (SPATE_TLS_CERT)")
+	f.StringVar(&o.TLSKey, "tls-key", env("SPATE_TLS_KEY", ""), "PEM private key of --tls-cert (SPATE_TLS_KEY)")
+	f.StringVar(&rateLimit, "rate-limit", rateLimit, "calls per second each API key may make on average; 0 disables (SPATE_RATE_LIMIT)")
+	f.StringVar(&rateBurst, "rate-burst", rateBurst, "calls an API key may make at once; 0 = twice the rate (SPATE_RATE_BURST)")
+	f.StringVar(&readTimeout, "http-read-timeout", readTimeout, "longest time to receive one HTTP request with its body; size it for the largest upload on the slowest link (SPATE_HTTP_READ_TIMEOUT)")
 	f.StringVar(&o.JWTSecret, "jwt-secret", env("SPATE_JWT_SECRET", ""), "secret (≥32 chars) that signs session tokens; default: one kept in the data dir (SPATE_JWT_SECRET)")
 	f.StringVar(&o.EnvFile, "env-file", env("SPATE_ENV_FILE", ".env"), "file that receives the development key on first start; empty to disable (SPATE_ENV_FILE)")
 	f.StringVar(&maxUpload, "max-upload-bytes", maxUpload, "largest REST upload body in bytes (SPATE_MAX_UPLOAD_BYTES)")
@@ -115,7 +142,7 @@ func keysCmd(c *common) *cobra.Command {
 	cmd := &cobra.Command{Use: "keys", Short: "Manage API keys (works on the registry directly)"}
 	var ns, label string
 	open := func(ctx context.Context) (registry.Store, error) {
-		if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
+		if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 			return nil, err
 		}
 		return registry.Open(ctx, c.registryURLOrDefault(), c.logger())
