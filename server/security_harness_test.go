@@ -2,12 +2,16 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	spatev1 "github.com/spate-ml/spate/proto/spatev1"
@@ -43,12 +47,18 @@ func startWith(t *testing.T, edit func(*server.Options)) *harness {
 			t.Errorf("server run: %v", err)
 		}
 	})
-	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds := insecure.NewCredentials()
+	scheme := "http://"
+	if o.TLSCert != "" {
+		creds = credentials.NewTLS(&tls.Config{RootCAs: certPool(t, o.TLSCert)})
+		scheme = "https://"
+	}
+	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(creds))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	fc, err := flight.NewClientWithMiddleware(srv.GRPCAddr(), nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	fc, err := flight.NewClientWithMiddleware(srv.GRPCAddr(), nil, nil, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,5 +68,19 @@ func startWith(t *testing.T, edit func(*server.Options)) *harness {
 	}
 	return &harness{t: t, srv: srv, key: srv.DevKey(), conn: conn,
 		ds: spatev1.NewDatasetServiceClient(conn), authc: spatev1.NewAuthServiceClient(conn),
-		flight: fc, http: "http://" + srv.HTTPAddr()}
+		flight: fc, http: scheme + srv.HTTPAddr()}
+}
+
+// certPool trusts the PEM certificate in file.
+func certPool(t *testing.T, file string) *x509.CertPool {
+	t.Helper()
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("no certificate in %s", file)
+	}
+	return pool
 }

@@ -74,6 +74,24 @@ func (s *ModelSpec) withDefaults() {
 	}
 }
 
+// maxVersionEverySeconds bounds version_every_seconds (one year): beyond
+// it the interval would not fit a time.Duration once in nanoseconds.
+const maxVersionEverySeconds = 365 * 24 * 3600
+
+// validateSettings checks the numeric settings of a spec: NaN or ±Inf
+// cannot be stored (the spec is kept as JSON) and mean nothing as an
+// interval, so they are refused naming the field instead of failing later.
+func (s *ModelSpec) validateSettings() error {
+	v := s.VersionEverySeconds
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Errorf("%w: version_every_seconds is %v: give a finite number of seconds (negative disables time-based versions)", ErrInvalid, v)
+	case v > maxVersionEverySeconds:
+		return fmt.Errorf("%w: version_every_seconds is %v: at most %d (one year)", ErrInvalid, v, maxVersionEverySeconds)
+	}
+	return nil
+}
+
 func (s *ModelSpec) versionInterval() time.Duration {
 	if s.VersionEverySeconds < 0 {
 		return 0
@@ -99,6 +117,9 @@ type inputPlan struct {
 // planInputs resolves the spec's fields against the input schema (raw +
 // features) and the label schema.
 func planInputs(s ModelSpec, in *schema.Schema, inFields []schema.Field, lab *schema.Schema) (*inputPlan, error) {
+	if err := s.validateSettings(); err != nil {
+		return nil, err
+	}
 	idx := map[string]int{}
 	types := map[string]schema.Type{}
 	for i, f := range inFields {
