@@ -478,7 +478,7 @@ func writeEnvKey(path, secret, scheme, httpAddr string) error {
 	}
 	if env["SPATE_BACKEND_URL"] == "" {
 		host, port, _ := net.SplitHostPort(httpAddr)
-		if host == "" || host == "0.0.0.0" || host == "::" || host == "127.0.0.1" {
+		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "localhost"
 		}
 		lines = setEnvLine(lines, "SPATE_BACKEND_URL", scheme+"://"+net.JoinHostPort(host, port))

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json as _json
 import os
 import socket
+import ssl
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -74,6 +76,42 @@ class Response:
 
     def __repr__(self) -> str:
         return f"<Response [{self.status_code}]>"
+
+
+# REST retries: a request the server did not process (connection refused,
+# 429 rate limit, 503 credentials store unavailable) is sent again up to
+# _RETRIES times, waiting _BACKOFF·2^n seconds or the server's Retry-After
+# (at most _MAX_WAIT); reads are also retried after 502/504 from a proxy.
+_RETRIES = 3
+_BACKOFF = 0.2
+_MAX_WAIT = 5.0
+_NOT_PROCESSED = {429, 503}
+_READ_RETRY = {429, 502, 503, 504}
+
+
+def _retry_wait(method: str, status: int, headers: Mapping[str, str] | None, attempt: int) -> float | None:
+    """Seconds to wait before resending after an HTTP error, or None to
+    give up."""
+    retry = _READ_RETRY if method in ("GET", "HEAD", "OPTIONS") else _NOT_PROCESSED
+    if status not in retry or attempt >= _RETRIES:
+        return None
+    wait = _BACKOFF * 2**attempt
+    after = (headers or {}).get("Retry-After")
+    if after:
+        try:
+            wait = max(wait, float(after))
+        except ValueError:
+            pass
+    return min(wait, _MAX_WAIT)
+
+
+def _safe_to_resend(method: str, reason: object) -> bool:
+    """Whether a request that failed on the connection can be sent again
+    without risking doing it twice: always for reads, and for writes only
+    when the connection was refused (nothing was sent)."""
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    return isinstance(reason, ConnectionRefusedError)
 
 
 def _detail(status: int, content: bytes) -> str:
@@ -185,23 +223,40 @@ class Api:
             body = data.encode() if isinstance(data, str) else data
         if headers:
             hdrs.update(headers)
-        req = urllib.request.Request(url, data=body, headers=hdrs, method=method.upper())
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return Response(resp.status, resp.read(), resp.headers)
-        except urllib.error.HTTPError as err:
-            content = err.read()
-            detail = _detail(err.code, content)
-            if err.code == 404:
-                raise NotFoundException(detail) from None
-            if err.code == 401:
-                raise AuthenticationError(detail) from None
-            raise ApiException(detail, err.code) from None
-        except (urllib.error.URLError, socket.timeout, ConnectionError) as err:
-            reason = getattr(err, "reason", err)
-            raise BackendConnectionError(
-                f"cannot reach the Spate backend at {self.config.BACKEND_SERVER_ADDRESS}: {reason}"
-            ) from None
+        method = method.upper()
+        for attempt in range(_RETRIES + 1):
+            req = urllib.request.Request(url, data=body, headers=hdrs, method=method)
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout, context=self._ssl_context()) as resp:
+                    return Response(resp.status, resp.read(), resp.headers)
+            except urllib.error.HTTPError as err:
+                content = err.read()
+                wait = _retry_wait(method, err.code, err.headers, attempt)
+                if wait is not None:
+                    time.sleep(wait)
+                    continue
+                detail = _detail(err.code, content)
+                if err.code == 404:
+                    raise NotFoundException(detail) from None
+                if err.code == 401:
+                    raise AuthenticationError(detail) from None
+                raise ApiException(detail, err.code) from None
+            except (urllib.error.URLError, socket.timeout, ConnectionError) as err:
+                reason = getattr(err, "reason", err)
+                if attempt < _RETRIES and _safe_to_resend(method, reason):
+                    time.sleep(_BACKOFF * 2**attempt)
+                    continue
+                raise BackendConnectionError(
+                    f"cannot reach the Spate backend at {self.config.BACKEND_SERVER_ADDRESS}: {reason}"
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS settings for an https:// backend: the certificates of
+        ``CONFIG.CA_FILE`` when set, else the system's."""
+        if not self.config.TLS:
+            return None
+        return ssl.create_default_context(cafile=self.config.CA_FILE)
 
     def predict(self, model_name: str, row: Mapping[str, Any]) -> dict[str, Any]:
         """Synchronous inference: ``POST {backend}/model/{model_name}/predict``
@@ -252,7 +307,14 @@ class Api:
         if self._connection is None:
             auth = self.authorization
             self.discover()
-            self._connection = Connection(self.config.GRPC_SERVER_ADDRESS, self.config.ARROW_SERVER_ADDRESS, auth)
+            arrow = self.config.ARROW_SERVER_ADDRESS
+            if self.config.TLS and arrow.startswith("grpc+tcp://"):
+                arrow = "grpc+tls://" + arrow[len("grpc+tcp://"):]
+            root_certs = None
+            if self.config.CA_FILE:
+                with open(self.config.CA_FILE, "rb") as f:
+                    root_certs = f.read()
+            self._connection = Connection(self.config.GRPC_SERVER_ADDRESS, arrow, auth, root_certs=root_certs)
         return self._connection
 
     def close(self) -> None:

@@ -32,9 +32,14 @@ class Connection:
         Spate); ``grpc+tls://`` makes both clients use TLS.
     authorization
         The value of the ``authorization`` header (``apiKey spk_...``).
+    root_certs
+        PEM certificates to trust for TLS instead of the system's (a private
+        CA or a self-signed server certificate).
     """
 
-    def __init__(self, grpc_address: str, arrow_address: str, authorization: str) -> None:
+    def __init__(
+        self, grpc_address: str, arrow_address: str, authorization: str, root_certs: bytes | None = None
+    ) -> None:
         self.grpc_address = grpc_address
         self.arrow_address = arrow_address
         self._metadata = (("authorization", authorization),)
@@ -43,14 +48,18 @@ class Connection:
             ("grpc.max_send_message_length", _MAX_MESSAGE),
         ]
         if arrow_address.startswith("grpc+tls://"):
-            self.channel = grpc.secure_channel(grpc_address, grpc.ssl_channel_credentials(), options=options)
+            creds = grpc.ssl_channel_credentials(root_certificates=root_certs)
+            self.channel = grpc.secure_channel(grpc_address, creds, options=options)
         else:
             self.channel = grpc.insecure_channel(grpc_address, options=options)
         self.auth = spate_pb2_grpc.AuthServiceStub(self.channel)
         self.datasets = spate_pb2_grpc.DatasetServiceStub(self.channel)
         self.features = spate_pb2_grpc.FeatureServiceStub(self.channel)
         self.models = spate_pb2_grpc.ModelServiceStub(self.channel)
-        self.flight = flight.FlightClient(arrow_address)
+        if arrow_address.startswith("grpc+tls://") and root_certs:
+            self.flight = flight.FlightClient(arrow_address, tls_root_certs=root_certs)
+        else:
+            self.flight = flight.FlightClient(arrow_address)
         self.flight_options = flight.FlightCallOptions(headers=[(b"authorization", authorization.encode())])
 
     def call(self, method: Callable[..., T], request: Any, timeout: float | None = 30.0) -> T:

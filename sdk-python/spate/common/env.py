@@ -34,6 +34,24 @@ class Config:
         self.ARROW_SERVER_ADDRESS = "grpc+tcp://localhost:8502"
         self.FEATURE_SERVER_ADDRESS = "grpc+tcp://localhost:8502"
         self.GRPC_SERVER_ADDRESS = "localhost:8502"
+        self.CA_FILE: str | None = os.environ.get("SPATE_CA_FILE") or None
+
+    @property
+    def TLS(self) -> bool:  # noqa: N802 - matches the other settings
+        """Whether the backend is reached over TLS (an ``https://`` backend
+        URL): REST over HTTPS, gRPC and Arrow Flight over TLS."""
+        return self.BACKEND_SERVER_ADDRESS.startswith("https://")
+
+    def set_tls(self, tls: bool, ca_file: str | None = None) -> None:
+        """Use TLS (``tls=True`` turns an ``http://`` backend URL into
+        ``https://``) and trust the PEM certificates in ``ca_file`` instead
+        of the system's (for a self-signed or private CA)."""
+        if tls and self.BACKEND_SERVER_ADDRESS.startswith("http://"):
+            self.BACKEND_SERVER_ADDRESS = "https://" + self.BACKEND_SERVER_ADDRESS[len("http://"):]
+        if ca_file is not None:
+            if not os.path.isfile(ca_file):
+                raise ValueError(f"ca_file {ca_file!r} is not a readable file of PEM certificates")
+            self.CA_FILE = ca_file
 
     def set_backend_server(self, url: str) -> None:
         """Set the REST backend's base URL (``http://host:port``)."""

@@ -24,7 +24,9 @@ class User:
     email: str | None = None
 
 
-def init(backend_url: str | None = None, api_key: str | None = None) -> None:
+def init(
+    backend_url: str | None = None, api_key: str | None = None, tls: bool = False, ca_file: str | None = None
+) -> None:
     """Connect the SDK to a Spate backend.
 
     Checks the key with ``GET /api/user``, discovers the gRPC / Arrow Flight
@@ -38,6 +40,14 @@ def init(backend_url: str | None = None, api_key: str | None = None) -> None:
         ``SPATE_BACKEND_URL`` environment variable.
     api_key
         An API key (``spk_...``). Defaults to ``SPATE_API_KEY``.
+    tls
+        Reach a server started with ``--tls-cert/--tls-key``: REST over
+        HTTPS, gRPC and Arrow Flight over TLS. An ``https://`` backend URL
+        implies it.
+    ca_file
+        PEM file of the certificate authority (or the self-signed
+        certificate) to trust instead of the system's. Defaults to
+        ``SPATE_CA_FILE``.
 
     Raises
     ------
@@ -63,6 +73,8 @@ def init(backend_url: str | None = None, api_key: str | None = None) -> None:
     if not api_key:
         raise NotInitializedError("no API key: pass api_key= or set SPATE_API_KEY")
     CONFIG.set_backend_server(backend_url)
+    CONFIG.set_tls(tls, ca_file)
+    api.close()
     login(api_key=api_key)
     conn = api.connection
     # The control plane must answer too (it lives on another port).
