@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -106,6 +107,8 @@ func WriteError(w http.ResponseWriter, err error) {
 		code = http.StatusConflict
 	case errors.Is(err, runtime.ErrInvalid):
 		code = http.StatusBadRequest
+	case errors.Is(err, syscall.ENOSPC):
+		code = http.StatusInsufficientStorage
 	case errors.As(err, &mbe):
 		code = http.StatusRequestEntityTooLarge
 		err = fmt.Errorf("request body is larger than %d bytes: split the upload into smaller batches", mbe.Limit)
