@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"syscall"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
@@ -180,6 +181,8 @@ func ToStatus(err error) error {
 		return status.Error(codes.Canceled, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, err.Error())
+	case errors.Is(err, syscall.ENOSPC):
+		return status.Error(codes.ResourceExhausted, err.Error())
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
@@ -216,49 +219,47 @@ func (s *Service) DoPut(stream flight.FlightService_DoPutServer) error {
 	if err != nil {
 		return err
 	}
-	defer rdr.Release()
 	desc := rdr.LatestFlightDescriptor()
 	id, err := datasetOf(desc)
 	if err != nil {
+		rdr.Release()
 		return err
 	}
 	// Fail early on an unknown dataset.
 	if _, err := s.engine.Schema(ctx, ns, id); err != nil {
+		rdr.Release()
 		return ToStatus(err)
 	}
 	// Keep up to maxInFlight batches queued for durability while reading
-	// the next ones; acknowledge each, in order, once it is durable.
+	// the next ones; acknowledge each, in order, once it is durable. The
+	// batches are read on their own goroutine so that a failed batch ends
+	// the call at once: a client waiting for that acknowledgement before
+	// sending more must get the error, not a server waiting for its next
+	// batch.
 	type pending struct {
 		first, rows int64
 		wait        func() error
 	}
 	queue := make(chan pending, maxInFlight)
-	acked := make(chan error, 1)
-	go func() {
-		var err error
-		for p := range queue {
-			if err != nil {
-				continue // drain: a batch failed, nothing after it is acknowledged
-			}
-			if err = p.wait(); err != nil {
-				continue
-			}
-			meta, _ := json.Marshal(PutAck{FirstOffset: p.first, Rows: p.rows})
-			err = stream.Send(&flight.PutResult{AppMetadata: meta})
-		}
-		acked <- err
-	}()
+	actx, stop := context.WithCancel(ctx) // ends the reader when the call ends
+	defer stop()
 	var readErr error
-	for rdr.Next() {
-		rec := rdr.RecordBatch()
-		first, wait, err := s.engine.AppendAsync(ctx, ns, id, rec)
-		if err != nil {
-			readErr = err
-			break
+	go func() {
+		defer close(queue)
+		defer rdr.Release()
+		for rdr.Next() {
+			rec := rdr.RecordBatch()
+			first, wait, err := s.engine.AppendAsync(actx, ns, id, rec)
+			if err != nil {
+				readErr = err
+				return
+			}
+			select {
+			case queue <- pending{first: first, rows: rec.NumRows(), wait: wait}:
+			case <-actx.Done():
+				return
+			}
 		}
-		queue <- pending{first: first, rows: rec.NumRows(), wait: wait}
-	}
-	if readErr == nil {
 		if err := rdr.Err(); err != nil && !errors.Is(err, io.EOF) {
 			if _, ok := status.FromError(err); ok && status.Code(err) != codes.Unknown {
 				readErr = err
@@ -266,10 +267,15 @@ func (s *Service) DoPut(stream flight.FlightService_DoPutServer) error {
 				readErr = status.Errorf(codes.InvalidArgument, "malformed Arrow stream: %v", err)
 			}
 		}
-	}
-	close(queue)
-	if err := <-acked; err != nil {
-		return ToStatus(err)
+	}()
+	for p := range queue {
+		if err := p.wait(); err != nil {
+			return ToStatus(err) // nothing after a failed batch is acknowledged
+		}
+		meta, _ := json.Marshal(PutAck{FirstOffset: p.first, Rows: p.rows})
+		if err := stream.Send(&flight.PutResult{AppMetadata: meta}); err != nil {
+			return err
+		}
 	}
 	return ToStatus(readErr)
 }

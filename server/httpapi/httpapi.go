@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -145,6 +146,8 @@ func WriteError(w http.ResponseWriter, err error) {
 		code = http.StatusConflict
 	case errors.Is(err, runtime.ErrInvalid):
 		code = http.StatusBadRequest
+	case errors.Is(err, syscall.ENOSPC):
+		code = http.StatusInsufficientStorage
 	case errors.As(err, &mbe):
 		code = http.StatusRequestEntityTooLarge
 		err = fmt.Errorf("request body is larger than %d bytes: split the upload into smaller batches", mbe.Limit)

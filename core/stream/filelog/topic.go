@@ -382,7 +382,7 @@ func (t *topic) writeLoop() {
 		var err error
 		if failed != nil {
 			err = fmt.Errorf("log failed earlier: %w", failed)
-		} else if w, err = t.writeGroup(g); err != nil {
+		} else if w, err = t.writeGroup(g); err != nil && !t.undoFullDisk(w, err) {
 			t.fail(err)
 		}
 		for _, fb := range g.frames {
@@ -392,6 +392,9 @@ func (t *topic) writeLoop() {
 		if err != nil {
 			g.err = err
 			close(g.done)
+			t.wmu.Lock()
+			t.queued--
+			t.wmu.Unlock()
 			continue
 		}
 		t.syncq <- w
@@ -486,6 +489,40 @@ func syncFile(s *segment, mode SyncMode) error {
 		}
 	}
 	return nil
+}
+
+// undoFullDisk recovers from a write that failed for lack of space before
+// any of its group reached the disk in full: it cuts the partial write off
+// the active segment, fails the appends queued behind the group (their
+// offsets followed it) and gives their offsets out again, so that appends
+// succeed once space returns, without a reopen. It reports whether it did;
+// any other failure leaves the topic failed.
+func (t *topic) undoFullDisk(w written, err error) bool {
+	if !errors.Is(err, unix.ENOSPC) || len(w.parts) > 0 {
+		return false
+	}
+	s := t.active
+	if s.f.Truncate(s.size) != nil {
+		return false
+	}
+	if _, serr := s.f.Seek(s.size, io.SeekStart); serr != nil {
+		return false
+	}
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if next := t.cur; next != nil {
+		t.cur = nil
+		for _, fb := range next.frames {
+			t.bufs.Put(fb)
+		}
+		next.frames = nil
+		next.err = fmt.Errorf("an earlier append failed: %w", err)
+		close(next.done)
+		t.queued--
+	}
+	t.reserved = t.written
+	t.log.Warn("disk full: the failed appends are refused; appends resume when space returns", "topic", t.dir, "err", err)
+	return true
 }
 
 // fail makes the topic refuse appends after a write or sync error: after a
