@@ -198,6 +198,13 @@ func (e *Engine) startModel(ctx context.Context, ns, name string) error {
 		}
 		r.historyDone = true
 		r.logs.add("resumed from version %d at input offset %d, label offset %d", v.ID, r.st.InCursor, r.st.LabCursor)
+		// A damaged segment cut off rows this version had consumed: say so
+		// rather than skip new rows silently.
+		if h, herr := e.handle(ctx, ns, spec.DatasetID); herr == nil && r.st.InCursor > h.log.End() {
+			r.fail(fmt.Errorf("version %d consumed dataset %q up to offset %d but its log now ends at %d: acknowledged rows were lost (damaged segment?); roll back to a version within the log or redeploy", v.ID, spec.DatasetID, r.st.InCursor, h.log.End()))
+		} else if r.labels != nil && r.st.LabCursor > r.labels.End() {
+			r.fail(fmt.Errorf("version %d consumed labels up to offset %d but the label log now ends at %d: acknowledged rows were lost (damaged segment?); roll back to a version within the log or redeploy", v.ID, r.st.LabCursor, r.labels.End()))
+		}
 		if err := r.refillOutputs(ctx); err != nil {
 			r.close()
 			return err

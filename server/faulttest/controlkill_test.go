@@ -45,7 +45,7 @@ func TestKill9DuringControlOperations(t *testing.T) {
 	s := seed(t)
 	rng := newRand(s, 2)
 	perOp := envInt(t, "SPATE_FAULT_OP_TRIALS", 5)
-	txs, labs := fraudBatches(t, s, 200*40+40*3*perOp, 200)
+	txs, labs := fraudBatches(t, s, 200*(12+3*perOp), 200)
 	dir := t.TempDir()
 	st := &opState{}
 
