@@ -70,6 +70,9 @@ func (e *Engine) Deploy(ctx context.Context, ns, name string, spec ModelSpec) er
 		return err
 	}
 	r.close()
+	if err := e.ensureFeatureHistory(ctx, ns, spec.DatasetID); err != nil { // retention.go
+		return err
+	}
 	cfg, err := json.Marshal(spec)
 	if err != nil {
 		return err
@@ -440,78 +443,11 @@ func (e *Engine) DeleteModel(ctx context.Context, ns, name string) error {
 	return errors.Join(e.derived.Delete(ctx, OutputTopic(ns, name)), e.derived.Delete(ctx, EvalTopic(ns, name)))
 }
 
-// Snapshot takes a version of the live model now.
-func (e *Engine) Snapshot(ctx context.Context, ns, name string) (registry.Version, error) {
-	r, err := e.runner(ns, name)
-	if err != nil {
-		return registry.Version{}, err
-	}
-	var v registry.Version
-	var serr error
-	if err := r.do(ctx, func() { v, serr = r.snapshot(ctx, "manual") }); err != nil {
-		return v, err
-	}
-	return v, serr
-}
-
-// Versions lists a model's versions (without snapshot bytes).
-func (e *Engine) Versions(ctx context.Context, ns, name string) ([]registry.Version, error) {
-	vs, err := e.reg.ListVersions(ctx, ns, name)
-	if errors.Is(err, registry.ErrNotFound) {
-		return nil, fmt.Errorf("%w: model %q does not exist", ErrNotFound, name)
-	}
-	return vs, err
-}
-
-// Rollback makes the live model continue from a version's learner. The
-// input and label positions, pending rows and metrics stay where they are:
-// the model does not re-learn what it already saw. A new version (reason
-// "rollback", parent = the restored version) records the switch.
-func (e *Engine) Rollback(ctx context.Context, ns, name string, id int64) (registry.Version, error) {
-	r, err := e.runner(ns, name)
-	if err != nil {
-		return registry.Version{}, err
-	}
-	v, err := e.reg.GetVersion(ctx, ns, name, id)
-	if err != nil {
-		if errors.Is(err, registry.ErrNotFound) {
-			return registry.Version{}, fmt.Errorf("%w: model %q has no version %d", ErrNotFound, name, id)
-		}
-		return registry.Version{}, err
-	}
-	model, _, err := decodeSnapshot(v.Snapshot)
-	if err != nil {
-		return registry.Version{}, err
-	}
-	l, err := e.decodeLearner(model, r.plan.spec(r.nClasses))
-	if err != nil {
-		return registry.Version{}, fmt.Errorf("version %d: %w", id, err)
-	}
-	var nv registry.Version
-	var serr error
-	err = r.do(ctx, func() {
-		r.mu.Lock()
-		r.learner = l
-		r.st.Version = id
-		r.mu.Unlock()
-		r.st.Ticks = r.st.Ticks[:0]
-		r.logs.add("rolled back to version %d", id)
-		nv, serr = r.snapshot(ctx, "rollback")
-	})
-	if err != nil {
-		return nv, err
-	}
-	return nv, serr
-}
-
 // VersionLearner returns the learner of one version, for predictions with
 // exactly that version.
 func (e *Engine) VersionLearner(ctx context.Context, ns, name string, id int64) (ml.Learner, *inputPlanInfo, error) {
-	v, err := e.reg.GetVersion(ctx, ns, name, id)
+	v, err := e.getVersion(ctx, ns, name, id)
 	if err != nil {
-		if errors.Is(err, registry.ErrNotFound) {
-			return nil, nil, fmt.Errorf("%w: model %q has no version %d", ErrNotFound, name, id)
-		}
 		return nil, nil, err
 	}
 	model, _, err := decodeSnapshot(v.Snapshot)
@@ -618,6 +554,7 @@ func (e *Engine) ReadOutputs(ctx context.Context, ns, name string, from int64, m
 	if from < 0 || from > r.out.End() {
 		return nil, 0, fmt.Errorf("%w: offset %d is outside [0, %d]", ErrInvalid, from, r.out.End())
 	}
+	from = max(from, logStart(r.out)) // retention.go: reads of trimmed outputs start at the oldest kept
 	return r.out.Read(ctx, from, maxRows)
 }
 
@@ -679,6 +616,7 @@ func (e *Engine) Evaluate(ctx context.Context, ns, name, metric string, window i
 // returns false.
 func (r *runner) scanEvals(ctx context.Context, from, end int64, keep func(arrow.RecordBatch) ([]bool, error),
 	f func(idx int64, score float64, class int, label float64) bool) error {
+	from = max(from, logStart(r.evals)) // retention.go: older samples were trimmed
 	for off := from; off < end; {
 		recs, next, err := r.evals.Read(ctx, off, int(min(end-off, 65536)))
 		if err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/spate-ml/spate/core/ml"
-	"github.com/spate-ml/spate/core/registry"
 	"github.com/spate-ml/spate/core/schema"
 	"github.com/spate-ml/spate/core/stream"
 )
@@ -643,78 +642,6 @@ func (r *runner) waitForWork(ctx context.Context) {
 	case f := <-r.reqs:
 		f()
 	}
-}
-
-// maybeSnapshot takes a version when enough samples were learned or enough
-// time passed since the last one.
-func (r *runner) maybeSnapshot(ctx context.Context) {
-	learned := r.st.Learned - r.versionedLearned
-	if learned <= 0 {
-		return
-	}
-	if n := r.spec.VersionEverySamples; n > 0 && learned >= n {
-		r.snapshot(ctx, "samples")
-		return
-	}
-	if d := r.spec.versionInterval(); d > 0 && time.Since(r.versionedAt) >= d {
-		r.snapshot(ctx, "interval")
-	}
-}
-
-// VersionMeta is the JSON stored with each version.
-type VersionMeta struct {
-	Parent    int64              `json:"parent"`
-	Reason    string             `json:"reason"`
-	Learned   int64              `json:"learned"`
-	Predicted int64              `json:"predicted"`
-	Metrics   map[string]float64 `json:"metrics"`
-}
-
-// snapshot stores a version of the live model and makes it the one outputs
-// name from now on. Errors are logged; the model keeps running.
-func (r *runner) snapshot(ctx context.Context, reason string) (registry.Version, error) {
-	for name, m := range r.live {
-		b, err := m.MarshalBinary()
-		if err != nil {
-			return registry.Version{}, fmt.Errorf("encode metric %s: %w", name, err)
-		}
-		r.st.Metrics[name] = b
-	}
-	r.mu.Lock()
-	model, err := ml.Marshal(r.learner)
-	r.mu.Unlock()
-	if err != nil {
-		r.fail(err)
-		return registry.Version{}, err
-	}
-	meta := VersionMeta{Parent: r.st.Version, Reason: reason, Learned: r.st.Learned, Predicted: r.st.Predicted, Metrics: map[string]float64{}}
-	for name, m := range r.live {
-		if v := m.Value(); !math.IsNaN(v) && !math.IsInf(v, 0) {
-			meta.Metrics[name] = v
-		}
-	}
-	metaJSON, _ := json.Marshal(meta)
-	offsets, _ := json.Marshal(map[string]int64{"inputs": r.st.InCursor, "labels": r.st.LabCursor})
-	v, err := r.e.reg.AddVersion(ctx, registry.Version{
-		Namespace: r.ns, Model: r.name, Snapshot: encodeSnapshot(model, r.st),
-		Offsets: offsets, Meta: metaJSON, SamplesSeen: r.st.Learned,
-	})
-	if err != nil {
-		r.fail(fmt.Errorf("store version: %w", err))
-		return registry.Version{}, err
-	}
-	r.mu.Lock()
-	r.st.Version = v.ID
-	r.mu.Unlock()
-	r.st.Ticks = r.st.Ticks[:0]
-	r.versionedLearned = r.st.Learned
-	r.versionedAt = time.Now()
-	if m, err := r.e.reg.GetModel(ctx, r.ns, r.name); err == nil {
-		m.CurrentVersion = v.ID
-		_ = r.e.reg.UpdateModel(ctx, m)
-	}
-	r.logs.add("version %d (%s): learned %d samples, predicted %d rows", v.ID, reason, r.st.Learned, r.st.Predicted)
-	return v, nil
 }
 
 // do runs f on the runner's goroutine between ticks and waits for it.
