@@ -116,6 +116,9 @@ func (bp *backpressure) progressOf(r *runner) *progress {
 func (bp *backpressure) forget(alive map[*runner]bool) {
 	bp.mu.Lock()
 	defer bp.mu.Unlock()
+	if len(bp.pr) <= len(alive) {
+		return
+	}
 	for r := range bp.pr {
 		if !alive[r] {
 			delete(bp.pr, r)
@@ -137,9 +140,7 @@ func (e *Engine) Lag(ns, id string) (lag int64, consumer string, rate float64) {
 		}
 	}
 	e.mu.Unlock()
-	if len(alive) < len(e.bp.pr) {
-		e.bp.forget(alive)
-	}
+	e.bp.forget(alive)
 	if h == nil {
 		return 0, "", 0
 	}
