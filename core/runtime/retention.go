@@ -259,10 +259,17 @@ func logStart(l stream.Log) int64 {
 	return 0
 }
 
-// validRetention checks a retention setting from a request.
-func validRetention(r registry.Retention) error {
+// validRetention checks a retention setting from a request and makes a
+// negative one "no bound" at the millisecond precision it is stored with.
+func validRetention(r *registry.Retention) error {
 	if r.MaxAge > 0 && r.MaxAge < time.Millisecond {
 		return fmt.Errorf("%w: retention max age %v is below the millisecond it is stored with", ErrInvalid, r.MaxAge)
+	}
+	if r.MaxAge < 0 {
+		r.MaxAge = -time.Millisecond
+	}
+	if r.MaxBytes < 0 {
+		r.MaxBytes = -1
 	}
 	return nil
 }
@@ -270,7 +277,7 @@ func validRetention(r registry.Retention) error {
 // SetDatasetRetention stores the retention of a dataset's feature log
 // (see RetentionOptions for zero and negative values).
 func (e *Engine) SetDatasetRetention(ctx context.Context, ns, id string, r registry.Retention) (DatasetInfo, error) {
-	if err := validRetention(r); err != nil {
+	if err := validRetention(&r); err != nil {
 		return DatasetInfo{}, err
 	}
 	d, err := e.reg.GetDataset(ctx, ns, id)
@@ -290,7 +297,7 @@ func (e *Engine) SetDatasetRetention(ctx context.Context, ns, id string, r regis
 // SetModelRetention stores the retention of a model's outputs and
 // evaluations logs.
 func (e *Engine) SetModelRetention(ctx context.Context, ns, name string, r registry.Retention) error {
-	if err := validRetention(r); err != nil {
+	if err := validRetention(&r); err != nil {
 		return err
 	}
 	m, err := e.reg.GetModel(ctx, ns, name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json as _json
 import os
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -185,23 +186,48 @@ class Api:
             body = data.encode() if isinstance(data, str) else data
         if headers:
             hdrs.update(headers)
-        req = urllib.request.Request(url, data=body, headers=hdrs, method=method.upper())
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return Response(resp.status, resp.read(), resp.headers)
-        except urllib.error.HTTPError as err:
-            content = err.read()
-            detail = _detail(err.code, content)
-            if err.code == 404:
-                raise NotFoundException(detail) from None
-            if err.code == 401:
-                raise AuthenticationError(detail) from None
-            raise ApiException(detail, err.code) from None
-        except (urllib.error.URLError, socket.timeout, ConnectionError) as err:
-            reason = getattr(err, "reason", err)
-            raise BackendConnectionError(
-                f"cannot reach the Spate backend at {self.config.BACKEND_SERVER_ADDRESS}: {reason}"
-            ) from None
+        deadline = time.monotonic() + self.max_backpressure_wait
+        backoff = 0.05
+        while True:
+            req = urllib.request.Request(url, data=body, headers=hdrs, method=method.upper())
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    return Response(resp.status, resp.read(), resp.headers)
+            except urllib.error.HTTPError as err:
+                content = err.read()
+                if err.code == 429:
+                    # Backpressure: the server refused the request before
+                    # reading it (a model lags behind). Wait as long as it
+                    # asks (Retry-After), backing off, and send it again.
+                    wait = _retry_after(err.headers, backoff)
+                    if time.monotonic() + wait > deadline:
+                        raise ApiException(_detail(err.code, content), err.code) from None
+                    time.sleep(wait)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                try:
+                    self._raise_http(err.code, content)
+                except ApiException as e:
+                    raise e from None
+            except (urllib.error.URLError, socket.timeout, ConnectionError) as err:
+                reason = getattr(err, "reason", err)
+                raise BackendConnectionError(
+                    f"cannot reach the Spate backend at {self.config.BACKEND_SERVER_ADDRESS}: {reason}"
+                ) from None
+
+    #: Longest total time a request waits out HTTP 429 (backpressure)
+    #: before the error is raised.
+    max_backpressure_wait: float = 300.0
+
+    @staticmethod
+    def _raise_http(code: int, content: bytes) -> None:
+        """Raise the exception of a non-2xx answer."""
+        detail = _detail(code, content)
+        if code == 404:
+            raise NotFoundException(detail)
+        if code == 401:
+            raise AuthenticationError(detail)
+        raise ApiException(detail, code)
 
     def predict(self, model_name: str, row: Mapping[str, Any]) -> dict[str, Any]:
         """Synchronous inference: ``POST {backend}/model/{model_name}/predict``
@@ -271,3 +297,13 @@ def __getattr__(name: str) -> Any:
     if name == "headers":
         return api.headers
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _retry_after(headers: Any, fallback: float) -> float:
+    """The delay a 429 answer asks for (Retry-After in seconds, or the
+    retry_after_seconds of its JSON detail), at least ``fallback``."""
+    try:
+        ra = float(headers.get("Retry-After", "") or 0)
+    except (TypeError, ValueError):
+        ra = 0.0
+    return max(ra, fallback)
