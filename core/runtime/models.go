@@ -135,11 +135,17 @@ func (e *Engine) newRunner(ctx context.Context, ns, name string, spec ModelSpec)
 		r.nClasses = 2
 	}
 	r.st = newRunnerState(len(plan.cat))
-	metrics := spec.Metrics
-	for _, m := range metrics {
-		if r.live[m], err = e.newMetric(m, DefaultMetricWindow); err != nil {
+	r.sink = newSink(r)
+	r.inCur.read = in.Read
+	if labLog != nil {
+		r.labCur.read = logRead(labLog)
+	}
+	for _, name := range spec.Metrics {
+		m, err := e.newMetric(name, DefaultMetricWindow)
+		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
+		r.live[name] = &sinkMetric{m: m, s: r.sink}
 	}
 	if r.out, err = e.derived.Open(ctx, OutputTopic(ns, name), OutputSchema); err != nil {
 		return nil, fmt.Errorf("open outputs of %q: %w", name, err)
@@ -152,6 +158,8 @@ func (e *Engine) newRunner(ctx context.Context, ns, name string, spec ModelSpec)
 }
 
 func (r *runner) close() {
+	r.inCur.release()
+	r.labCur.release()
 	if r.out != nil {
 		r.out.Close()
 	}
@@ -349,6 +357,7 @@ func (e *Engine) GetModel(ctx context.Context, ns, name string) (ModelInfo, erro
 func (r *runner) statsSnapshot(ctx context.Context) ModelStats {
 	var s ModelStats
 	_ = r.do(ctx, func() {
+		r.sink.drain() // the figures then include what the writer has not written yet
 		s.InputOffset, s.LabelOffset = r.st.InCursor, r.st.LabCursor
 		s.Predicted, s.Learned = r.st.Predicted, r.st.Learned
 		s.Pending, s.Parked = len(r.st.Pending), len(r.st.Parked)
@@ -508,7 +517,7 @@ func (e *Engine) ReplayVersion(ctx context.Context, ns, name string, id int64) (
 		return nil, nil, err
 	}
 	for _, t := range st.Ticks {
-		if err := r.step(ctx, t, false, nil); err != nil {
+		if err := r.step(ctx, t, nil); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -714,6 +723,7 @@ func (e *Engine) AddMetric(ctx context.Context, ns, name, metric string) error {
 		if _, ok := r.live[metric]; ok {
 			return
 		}
+		r.sink.drain() // the writer reads r.live and appends evaluations
 		end := r.evals.End()
 		derr = r.scanEvals(ctx, max(0, end-DefaultMetricWindow), end, nil, func(_ int64, score float64, class int, label float64) bool {
 			m.Update(score, class, label)
@@ -722,7 +732,7 @@ func (e *Engine) AddMetric(ctx context.Context, ns, name, metric string) error {
 		if derr != nil {
 			return
 		}
-		r.live[metric] = m
+		r.live[metric] = &sinkMetric{m: m, s: r.sink}
 		r.spec.Metrics = append(r.spec.Metrics, metric)
 		mod, err := e.reg.GetModel(ctx, ns, name)
 		if err != nil {
@@ -993,7 +1003,8 @@ func (r *runner) refillOutputs(ctx context.Context) error {
 		return nil
 	}
 	r.logs.add("outputs %d..%d were lost in a crash; predicting them again with version %d", end, r.st.InCursor, r.st.Version)
-	buf := &tickBuffers{}
+	buf := &tickBuffers{version: r.st.Version}
+	defer buf.reset()
 	for off := end; off < r.st.InCursor; {
 		recs, err := r.in.Read(ctx, off, int(min(r.st.InCursor-off, 65536)))
 		if err != nil {
@@ -1005,22 +1016,18 @@ func (r *runner) refillOutputs(ctx context.Context) error {
 		for _, rec := range recs {
 			n := int(min(rec.NumRows(), r.st.InCursor-off))
 			keys := rec.Column(r.plan.key)
+			buf.hold(rec)
 			for i := 0; i < n; i++ {
 				p, _ := r.predictRow(rec, i)
-				buf.outKeys = append(buf.outKeys, keyAt(keys, i))
-				buf.outScore = append(buf.outScore, p.Score)
-				buf.outClass = append(buf.outClass, int64(p.Class))
-				buf.outProba = append(buf.outProba, p.Proba)
-				buf.outOff = append(buf.outOff, off)
-				buf.outEvt = append(buf.outEvt, 0)
-				buf.outEvtOK = append(buf.outEvtOK, false)
+				buf.output(keyAt(keys, i), p.Score, p.Class, p.Proba, off, 0, false)
 				off++
 			}
 			rec.Release()
 		}
-		if err := r.flush(ctx, buf); err != nil {
+		if err := r.writeBuffers(ctx, buf, &writeProgress{}); err != nil {
 			return err
 		}
+		buf.reset()
 	}
 	return nil
 }
