@@ -772,3 +772,60 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 	}
 }
+
+// cpuSeconds returns the user+system CPU time a process has used.
+func cpuSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command (which may hold spaces) start after ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat line")
+	}
+	var ut, st float64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return (ut + st) / 100, nil // clock ticks; 100 per second on Linux
+}
+
+// BenchmarkLiveThroughput streams SPATE_BENCH_ROWS fraud rows (default
+// 200,000) and their labels into the deployed demo pipeline (24-hour SUM,
+// Hoeffding tree; model deployed on empty datasets, so every row arrives
+// live) over two concurrent Flight DoPut streams of 4,096-row batches, as
+// fast as the server acknowledges them, and reports the sustained rate
+// (first row sent → last row predicted and learned) and the rows per CPU
+// second of the server process (a child, so its CPU time is its own).
+func BenchmarkLiveThroughput(b *testing.B) {
+	rows := pipelineRows(b)
+	cache := os.Getenv("SPATE_BENCH_CACHE")
+	if cache == "" {
+		cache = b.TempDir()
+	}
+	txPath, labPath := historyCache(b, cache, rows)
+	for range b.N {
+		s := startPipelineServer(b)
+		s.createFraud(b, "transactions", "labels")
+		s.materialize(b, "transactions")
+		s.deploy(b, "live", "transactions", "labels")
+		cpu0, cpuErr := cpuSeconds(s.pid)
+		start := time.Now()
+		done := make(chan struct{}, 2)
+		for id, path := range map[string]string{"transactions": txPath, "labels": labPath} {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				putFile(b, s.fc, s.key, id, path)
+			}()
+		}
+		<-done
+		<-done
+		s.waitModel(b, "live", int64(rows), time.Hour)
+		sec := time.Since(start).Seconds()
+		cpu1, err := cpuSeconds(s.pid)
+		b.ReportMetric(float64(rows)/sec, "live_rows/s")
+		if cpuErr == nil && err == nil && cpu1 > cpu0 {
+			b.ReportMetric(float64(rows)/(cpu1-cpu0), "rows_per_server_cpu_s")
+		}
+	}
+}
