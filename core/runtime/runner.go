@@ -322,6 +322,7 @@ func (r *runner) run(ctx context.Context) {
 		buf.version = r.st.Version
 		r.mu.Unlock()
 		err := r.step(ctx, t, buf)
+		buf.at = figures{in: r.st.InCursor, lab: r.st.LabCursor, predicted: r.st.Predicted, learned: r.st.Learned}
 		// Even after an error, what the tick processed is in the state:
 		// its outputs must be written.
 		r.sink.submit(buf)

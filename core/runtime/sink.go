@@ -14,7 +14,8 @@ import (
 // tickBuffers accumulates what one tick writes: outputs, evaluation rows
 // and metric updates, in columns, so that each log gets one batch per tick.
 type tickBuffers struct {
-	version int64 // the version outputs name
+	version int64   // the version outputs name
+	at      figures // the runner's figures after the tick
 
 	outKeys   []string
 	outScore  []float64
@@ -91,6 +92,13 @@ func (b *tickBuffers) learned(score float64, class int, y float64) {
 	b.mLabel = append(b.mLabel, y)
 }
 
+// figures are a runner's counts after a tick: once the sink has written
+// the tick, they are what the logs and metrics show.
+type figures struct {
+	in, lab, predicted, learned int64
+	metrics                     map[string]float64
+}
+
 // writeProgress records which parts of a tickBuffers are written.
 type writeProgress struct{ metrics, outputs, evals bool }
 
@@ -106,7 +114,8 @@ type sink struct {
 
 	mu      sync.Mutex
 	cond    *sync.Cond
-	pending int // buffers submitted and not yet written
+	pending int     // buffers submitted and not yet written
+	written figures // as of the last buffer written
 }
 
 // sinkDepth is how many tick buffers may wait to be written.
@@ -129,8 +138,14 @@ func (s *sink) start(ctx context.Context) {
 		defer close(s.done)
 		for b := range s.work {
 			s.r.writeRetrying(ctx, b)
+			at := b.at
+			at.metrics = make(map[string]float64, len(s.r.live))
+			for name, m := range s.r.live {
+				at.metrics[name] = m.(*sinkMetric).m.Value()
+			}
 			b.reset()
 			s.mu.Lock()
+			s.written = at
 			s.pending--
 			s.cond.Broadcast()
 			s.mu.Unlock()
@@ -163,6 +178,15 @@ func (s *sink) drain() {
 		s.cond.Wait()
 	}
 	s.mu.Unlock()
+}
+
+// figures returns the figures as of the last buffer written and whether
+// buffers are still waiting to be written (when not, the runner's own
+// figures are current and may be read on its goroutine).
+func (s *sink) figures() (figures, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.written, s.pending > 0
 }
 
 // close stops the writer after it has written what was submitted.

@@ -63,12 +63,21 @@ func (e *Engine) GetModel(ctx context.Context, ns, name string) (ModelInfo, erro
 func (r *runner) statsSnapshot(ctx context.Context) ModelStats {
 	var s ModelStats
 	_ = r.do(ctx, func() {
-		r.sink.drain() // the figures then include what the writer has not written yet
-		s.InputOffset, s.LabelOffset = r.st.InCursor, r.st.LabCursor
-		s.Predicted, s.Learned = r.st.Predicted, r.st.Learned
 		s.Pending, s.Parked = len(r.st.Pending), len(r.st.Parked)
 		s.DroppedRows, s.DroppedLab = r.st.DroppedRows, r.st.DroppedLabels
 		s.Metrics = map[string]float64{}
+		// While the sink writes, report what it has written (outputs,
+		// evaluations and metrics agree with the counts) rather than wait
+		// for it: a stats poll must not stall the pipeline.
+		if w, busy := r.sink.figures(); busy {
+			s.InputOffset, s.LabelOffset, s.Predicted, s.Learned = w.in, w.lab, w.predicted, w.learned
+			for n, v := range w.metrics {
+				s.Metrics[n] = v
+			}
+			return
+		}
+		s.InputOffset, s.LabelOffset = r.st.InCursor, r.st.LabCursor
+		s.Predicted, s.Learned = r.st.Predicted, r.st.Learned
 		for n, m := range r.live {
 			s.Metrics[n] = m.Value()
 		}
