@@ -425,32 +425,52 @@ func historyCache(tb testing.TB, dir string, rows int) (txPath, labPath string) 
 // eachBatch calls f with every batch of an IPC stream file.
 func eachBatch(tb testing.TB, path string, f func(arrow.RecordBatch)) {
 	tb.Helper()
+	if err := eachBatchErr(path, func(rec arrow.RecordBatch) error { f(rec); return nil }); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// eachBatchErr calls f with every batch of an IPC stream file, until f
+// fails.
+func eachBatchErr(path string, f func(arrow.RecordBatch) error) error {
 	fh, err := os.Open(path)
 	if err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	defer fh.Close()
 	r, err := ipc.NewReader(bufio.NewReaderSize(fh, 1<<20))
 	if err != nil {
-		tb.Fatal(err)
+		return fmt.Errorf("read %s: %w", path, err)
 	}
 	defer r.Release()
 	for r.Next() {
-		f(r.RecordBatch())
+		if err := f(r.RecordBatch()); err != nil {
+			return err
+		}
 	}
 	if err := r.Err(); err != nil {
-		tb.Fatal(err)
+		return fmt.Errorf("read %s: %w", path, err)
 	}
+	return nil
 }
 
 // putFile uploads an IPC stream file to a dataset over one Flight DoPut
 // stream and returns the seconds it took, acknowledgements included.
 func putFile(tb testing.TB, fc flight.Client, key, id, path string) float64 {
 	tb.Helper()
+	sec, err := putFileErr(fc, key, id, path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sec
+}
+
+// putFileErr is putFile for any goroutine: it returns the error.
+func putFileErr(fc flight.Client, key, id, path string) (float64, error) {
 	start := time.Now()
 	stream, err := fc.DoPut(withKey(key))
 	if err != nil {
-		tb.Fatal(err)
+		return 0, err
 	}
 	acks := make(chan error, 1)
 	go func() {
@@ -465,23 +485,29 @@ func putFile(tb testing.TB, fc flight.Client, key, id, path string) float64 {
 		}
 	}()
 	var w *flight.Writer
-	eachBatch(tb, path, func(rec arrow.RecordBatch) {
+	err = eachBatchErr(path, func(rec arrow.RecordBatch) error {
 		if w == nil {
 			w = flight.NewRecordWriter(stream, ipc.WithSchema(rec.Schema()))
 			w.SetFlightDescriptor(&flight.FlightDescriptor{Type: flight.DescriptorCMD, Cmd: cmd(map[string]string{"dataset_id": id})})
 		}
 		if err := w.Write(rec); err != nil {
-			tb.Fatalf("upload %s: %v", id, err)
+			return fmt.Errorf("upload %s: %w", id, err)
 		}
+		return nil
 	})
-	w.Close()
+	if w != nil {
+		w.Close()
+	}
+	if err != nil {
+		return 0, err
+	}
 	if err := stream.CloseSend(); err != nil {
-		tb.Fatal(err)
+		return 0, err
 	}
 	if err := <-acks; err != nil {
-		tb.Fatalf("upload %s: %v", id, err)
+		return 0, fmt.Errorf("upload %s: %w", id, err)
 	}
-	return time.Since(start).Seconds()
+	return time.Since(start).Seconds(), nil
 }
 
 // learnerAlone times the demo's Hoeffding tree alone, prequential
@@ -811,15 +837,18 @@ func BenchmarkLiveThroughput(b *testing.B) {
 		s.deploy(b, "live", "transactions", "labels")
 		cpu0, cpuErr := cpuSeconds(s.pid)
 		start := time.Now()
-		done := make(chan struct{}, 2)
+		errs := make(chan error, 2)
 		for id, path := range map[string]string{"transactions": txPath, "labels": labPath} {
 			go func() {
-				defer func() { done <- struct{}{} }()
-				putFile(b, s.fc, s.key, id, path)
+				_, err := putFileErr(s.fc, s.key, id, path)
+				errs <- err
 			}()
 		}
-		<-done
-		<-done
+		for range 2 {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
 		s.waitModel(b, "live", int64(rows), time.Hour)
 		sec := time.Since(start).Seconds()
 		cpu1, err := cpuSeconds(s.pid)
