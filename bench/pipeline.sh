@@ -23,7 +23,7 @@ go test -c -o "$work/server.test" ./server/
 cd "$work"
 SPATE_BENCH_ROWS="$rows" SPATE_BENCH_MODELS="$models" SPATE_BENCH_CACHE="$cache" \
 	timeout 3000 ./server.test -test.run '^$' -test.benchtime 1x -test.bench '^BenchmarkPipeline$' -test.timeout 3000s |
-	grep -E '^BenchmarkPipeline' | awk -v rows="$rows" '
+	grep -E '^BenchmarkPipeline' | awk -v rows="$rows" -v models="$models" '
 	{
 		for (i = 3; i < NF; i += 2) v[$(i+1)] = $i
 		printf "history: %d labeled rows (fraud data, 24-hour SUM per accountID, HoeffdingTreeClassifier)\n\n", rows
@@ -33,9 +33,10 @@ SPATE_BENCH_ROWS="$rows" SPATE_BENCH_MODELS="$models" SPATE_BENCH_CACHE="$cache"
 		printf "%-44s %14.0f\n", "feature pipeline alone (in process)", v["features_inproc_rows/s"]
 		printf "%-44s %14.0f\n", "learner alone (samples/s, in process)", v["learner_samples/s"]
 		printf "\n%-44s %14s %10s\n", "end to end (history -> outputs, metrics)", "rows/s", "vs slowest"
-		for (k in v) if (k ~ /^e2e_[0-9]+models_rows\/s$/) {
-			m = k; sub(/^e2e_/, "", m); sub(/models_rows\/s$/, "", m)
-			printf "%-44s %14.0f %9.0f%%\n", m " model(s), each row predicted + learned by each", v[k], 100 * v["e2e_" m "models_vs_slowest"]
+		n = split(models, ms, ",")
+		for (j = 1; j <= n; j++) {
+			m = ms[j]; k = "e2e_" m "models_rows/s"
+			printf "%-44s %14.0f %9.0f%%  (%.0f model-rows/s)\n", m " model(s), every row predicted + learned by each", v[k], 100 * v["e2e_" m "models_vs_slowest"], m * v[k]
 		}
 		printf "\nserver peak RSS: %.0f MiB\n", v["server_peak_rss_MiB"]
 	}'
