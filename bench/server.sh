@@ -5,7 +5,9 @@
 #     JSON upload;
 #   - the demo pipeline (24-hour SUM feature + Hoeffding tree): labeled
 #     history consumed per second, ingest-ack → output latency while
-#     streaming at 20,000 rows/s, and POST /model/{name}/predict latency at
+#     streaming at 20,000 rows/s, sustained live throughput over Flight
+#     (LIVE_ROWS rows, default 1,000,000, as fast as acknowledged; also per
+#     CPU second of the server), and POST /model/{name}/predict latency at
 #     1,000 requests/s.
 # Every load loop is bounded in count and time. Run from the repo root.
 set -euo pipefail
@@ -18,6 +20,7 @@ run() { timeout 600 "$work/server.test" -test.run '^$' -test.benchtime "$2" -tes
 	run '^BenchmarkIngest$' "$benchtime"
 	run '^BenchmarkLearnThroughput$' 1x
 	run '^BenchmarkStreamLatency$' 1x
+	SPATE_BENCH_ROWS="${LIVE_ROWS:-1000000}" run '^BenchmarkLiveThroughput$' 1x
 	run '^BenchmarkPredictEndpoint$' 1x
 } | awk '
 	{

@@ -84,6 +84,10 @@ type Options struct {
 	Announce io.Writer
 	// Broker, when set, replaces the embedded log (tests).
 	Broker stream.Broker
+	// Retention and Backpressure configure the engine (zero: defaults;
+	// see runtime.RetentionOptions and runtime.BackpressureOptions).
+	Retention    runtime.RetentionOptions
+	Backpressure runtime.BackpressureOptions
 }
 
 // Defaults fills unset options.
@@ -201,6 +205,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		Registry: s.reg, Broker: s.broker, Derived: derived, Logger: o.Logger,
 		Learners: catalogLearners{s.learners}, Kinds: s.kindOf, Metrics: newMetric,
 		CheckpointDir: filepath.Join(o.DataDir, "checkpoints"),
+		Retention:     o.Retention, Backpressure: o.Backpressure,
 	}); err != nil {
 		return nil, err
 	}

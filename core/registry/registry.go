@@ -34,7 +34,19 @@ var (
 	// empty namespace or name, a nil schema, malformed JSON, a key hash
 	// that is not a SHA-256 digest.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrThinned is when a version exists but its snapshot was removed by
+	// thinning (ThinVersions). It wraps ErrNotFound.
+	ErrThinned = fmt.Errorf("%w: its snapshot was removed by the thinning of automatic versions", ErrNotFound)
 )
+
+// Retention bounds the derived logs of a dataset (its feature values) or a
+// model (its outputs and evaluations). The registry stores it as given; the
+// runtime reads zero as "the server's default" and a negative value as "no
+// bound".
+type Retention struct {
+	MaxAge   time.Duration // stored with millisecond precision
+	MaxBytes int64
+}
 
 // Model states and stages the server uses. The registry stores State and
 // Stage as given; CreateModel fills in StateRunning and StageDev when they
@@ -68,6 +80,7 @@ type Dataset struct {
 	Schema         *schema.Schema
 	Timestamps     map[string]string
 	FeatureVersion int64
+	Retention      Retention
 	CreatedAt      time.Time
 }
 
@@ -92,6 +105,7 @@ type Model struct {
 	State          string
 	Stage          string
 	CurrentVersion int64
+	Retention      Retention
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
@@ -99,6 +113,10 @@ type Model struct {
 // Version is an immutable snapshot of a model: the learner's bytes, the log
 // offsets it had consumed (JSON), free-form metrics and metadata (JSON) and
 // how many samples it had learned from. IDs count 1, 2, 3… per model.
+//
+// A pinned version (one a user asked for) is never thinned; Label is its
+// optional name. A thinned version keeps its row (ID, offsets, metadata)
+// but not its Snapshot: ThinnedAt says when the bytes were removed.
 type Version struct {
 	Namespace   string
 	Model       string
@@ -107,8 +125,14 @@ type Version struct {
 	Offsets     json.RawMessage
 	Meta        json.RawMessage
 	SamplesSeen int64
+	Label       string
+	Pinned      bool
+	ThinnedAt   *time.Time
 	CreatedAt   time.Time
 }
+
+// Thinned reports whether the version's snapshot was removed.
+func (v Version) Thinned() bool { return v.ThinnedAt != nil }
 
 // Store is the registry. All methods are safe for concurrent use, from one
 // process or from several processes sharing the same database; each method
@@ -146,8 +170,8 @@ type Store interface {
 	GetDataset(ctx context.Context, ns, id string) (Dataset, error)
 	// ListDatasets returns the datasets of ns ordered by id.
 	ListDatasets(ctx context.Context, ns string) ([]Dataset, error)
-	// UpdateDataset replaces the schema, timestamps and feature version of
-	// an existing dataset (CreatedAt is kept). ErrNotFound.
+	// UpdateDataset replaces the schema, timestamps, feature version and
+	// retention of an existing dataset (CreatedAt is kept). ErrNotFound.
 	UpdateDataset(ctx context.Context, d Dataset) error
 	// DeleteDataset deletes a dataset and its features. ErrNotFound.
 	DeleteDataset(ctx context.Context, ns, id string) error
@@ -174,8 +198,8 @@ type Store interface {
 	// AllModels returns the models of every namespace ordered by
 	// namespace, then name: the runtime resumes them all at start-up.
 	AllModels(ctx context.Context) ([]Model, error)
-	// UpdateModel replaces the Config, State, Stage and CurrentVersion of
-	// a model and sets UpdatedAt. ErrNotFound.
+	// UpdateModel replaces the Config, State, Stage, CurrentVersion and
+	// Retention of a model and sets UpdatedAt. ErrNotFound.
 	UpdateModel(ctx context.Context, m Model) error
 	// DeleteModel deletes a model, its versions and the aliases naming
 	// it. ErrNotFound.
@@ -187,11 +211,19 @@ type Store interface {
 	// get distinct consecutive IDs. ErrNotFound when the model does not
 	// exist.
 	AddVersion(ctx context.Context, v Version) (Version, error)
-	// ListVersions returns the versions of a model ordered by ID, without
-	// their Snapshot bytes. ErrNotFound when the model does not exist.
+	// ListVersions returns the versions of a model ordered by ID, thinned
+	// ones included, without their Snapshot bytes. ErrNotFound when the
+	// model does not exist.
 	ListVersions(ctx context.Context, ns, model string) ([]Version, error)
-	// GetVersion returns one version with its Snapshot. ErrNotFound.
+	// GetVersion returns one version with its Snapshot. ErrNotFound; for a
+	// thinned version, ErrThinned (which wraps ErrNotFound).
 	GetVersion(ctx context.Context, ns, model string, id int64) (Version, error)
+	// ThinVersions removes the snapshot bytes of the listed versions of a
+	// model and marks them thinned, in one transaction. Pinned versions,
+	// the model's current version, versions already thinned and IDs that
+	// do not exist are left alone. It returns how many versions it thinned.
+	// ErrNotFound when the model does not exist.
+	ThinVersions(ctx context.Context, ns, model string, ids []int64) (int, error)
 
 	// SetAlias points alias at a model, creating the alias or swapping its
 	// target atomically. ErrNotFound when the model does not exist.

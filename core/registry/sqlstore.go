@@ -186,16 +186,17 @@ func (s *sqlStore) CountKeys(ctx context.Context) (int, error) {
 
 // ---- datasets
 
-const datasetColumns = `namespace, id, schema, timestamps, feature_version, created_at`
+const datasetColumns = `namespace, id, schema, timestamps, feature_version, created_at, retention_max_age_ms, retention_max_bytes`
 
 func scanDataset(sc interface{ Scan(...any) error }) (Dataset, error) {
 	var d Dataset
 	var schemaJSON, tsJSON string
-	var created int64
-	if err := sc.Scan(&d.Namespace, &d.ID, &schemaJSON, &tsJSON, &d.FeatureVersion, &created); err != nil {
+	var created, ageMS int64
+	if err := sc.Scan(&d.Namespace, &d.ID, &schemaJSON, &tsJSON, &d.FeatureVersion, &created, &ageMS, &d.Retention.MaxBytes); err != nil {
 		return Dataset{}, err
 	}
 	d.CreatedAt = fromMicros(created)
+	d.Retention.MaxAge = time.Duration(ageMS) * time.Millisecond
 	d.Schema = new(schema.Schema)
 	if err := json.Unmarshal([]byte(schemaJSON), d.Schema); err != nil {
 		return Dataset{}, fmt.Errorf("stored schema of dataset %s/%s: %w", d.Namespace, d.ID, err)
@@ -230,8 +231,8 @@ func (s *sqlStore) CreateDataset(ctx context.Context, d Dataset) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO datasets (`+datasetColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		d.Namespace, d.ID, sj, tj, d.FeatureVersion, createdAt(d.CreatedAt))
+	_, err = s.db.ExecContext(ctx, `INSERT INTO datasets (`+datasetColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		d.Namespace, d.ID, sj, tj, d.FeatureVersion, createdAt(d.CreatedAt), d.Retention.MaxAge.Milliseconds(), d.Retention.MaxBytes)
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -262,8 +263,9 @@ func (s *sqlStore) UpdateDataset(ctx context.Context, d Dataset) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE datasets SET schema = $3, timestamps = $4, feature_version = $5
-		WHERE namespace = $1 AND id = $2`, d.Namespace, d.ID, sj, tj, d.FeatureVersion)
+	res, err := s.db.ExecContext(ctx, `UPDATE datasets SET schema = $3, timestamps = $4, feature_version = $5,
+		retention_max_age_ms = $6, retention_max_bytes = $7
+		WHERE namespace = $1 AND id = $2`, d.Namespace, d.ID, sj, tj, d.FeatureVersion, d.Retention.MaxAge.Milliseconds(), d.Retention.MaxBytes)
 	return s.mustAffect(op, res, err)
 }
 
@@ -340,15 +342,16 @@ func (s *sqlStore) DeleteFeature(ctx context.Context, ns, dataset, name string) 
 
 // ---- models
 
-const modelColumns = `namespace, name, config, state, stage, current_version, created_at, updated_at`
+const modelColumns = `namespace, name, config, state, stage, current_version, created_at, updated_at, retention_max_age_ms, retention_max_bytes`
 
 func scanModel(sc interface{ Scan(...any) error }) (Model, error) {
 	var m Model
 	var cfg sql.NullString
-	var created, updated int64
-	if err := sc.Scan(&m.Namespace, &m.Name, &cfg, &m.State, &m.Stage, &m.CurrentVersion, &created, &updated); err != nil {
+	var created, updated, ageMS int64
+	if err := sc.Scan(&m.Namespace, &m.Name, &cfg, &m.State, &m.Stage, &m.CurrentVersion, &created, &updated, &ageMS, &m.Retention.MaxBytes); err != nil {
 		return Model{}, err
 	}
+	m.Retention.MaxAge = time.Duration(ageMS) * time.Millisecond
 	m.Config = jsonResult(cfg)
 	m.CreatedAt = fromMicros(created)
 	m.UpdatedAt = fromMicros(updated)
@@ -372,8 +375,8 @@ func (s *sqlStore) CreateModel(ctx context.Context, m Model) error {
 	}
 	created := createdAt(m.CreatedAt)
 	_, err = s.db.ExecContext(ctx, `INSERT INTO models (`+modelColumns+`, last_version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)`,
-		m.Namespace, m.Name, cfg, m.State, m.Stage, m.CurrentVersion, created, created)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0)`,
+		m.Namespace, m.Name, cfg, m.State, m.Stage, m.CurrentVersion, created, created, m.Retention.MaxAge.Milliseconds(), m.Retention.MaxBytes)
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -416,8 +419,10 @@ func (s *sqlStore) UpdateModel(ctx context.Context, m Model) error {
 	if err := need(op, "state", m.State, "stage", m.Stage); err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE models SET config = $3, state = $4, stage = $5, current_version = $6, updated_at = $7
-		WHERE namespace = $1 AND name = $2`, m.Namespace, m.Name, cfg, m.State, m.Stage, m.CurrentVersion, toMicros(time.Now()))
+	res, err := s.db.ExecContext(ctx, `UPDATE models SET config = $3, state = $4, stage = $5, current_version = $6, updated_at = $7,
+		retention_max_age_ms = $8, retention_max_bytes = $9
+		WHERE namespace = $1 AND name = $2`, m.Namespace, m.Name, cfg, m.State, m.Stage, m.CurrentVersion, toMicros(time.Now()),
+		m.Retention.MaxAge.Milliseconds(), m.Retention.MaxBytes)
 	return s.mustAffect(op, res, err)
 }
 
@@ -456,8 +461,8 @@ func (s *sqlStore) AddVersion(ctx context.Context, v Version) (Version, error) {
 	if err != nil {
 		return Version{}, s.fail(op, err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO model_versions (namespace, model, id, snapshot, offsets, meta, samples_seen, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, v.Namespace, v.Model, id, snap, offsets, meta, v.SamplesSeen, created)
+	_, err = tx.ExecContext(ctx, `INSERT INTO model_versions (namespace, model, id, snapshot, offsets, meta, samples_seen, created_at, label, pinned)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, v.Namespace, v.Model, id, snap, offsets, meta, v.SamplesSeen, created, v.Label, v.Pinned)
 	if err != nil {
 		return Version{}, s.fail(op, err)
 	}
@@ -469,26 +474,39 @@ func (s *sqlStore) AddVersion(ctx context.Context, v Version) (Version, error) {
 	v.Snapshot = append([]byte(nil), snap...)
 	v.Offsets = jsonResult(offsets)
 	v.Meta = jsonResult(meta)
+	v.ThinnedAt = nil
+	return v, nil
+}
+
+const versionColumns = `namespace, model, id, offsets, meta, samples_seen, created_at, label, pinned, thinned_at`
+
+// scanVersion scans versionColumns, then the extra destinations.
+func scanVersion(sc interface{ Scan(...any) error }, extra ...any) (Version, error) {
+	var v Version
+	var offsets, meta sql.NullString
+	var created int64
+	var thinned sql.NullInt64
+	dest := append([]any{&v.Namespace, &v.Model, &v.ID, &offsets, &meta, &v.SamplesSeen, &created, &v.Label, &v.Pinned, &thinned}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return Version{}, err
+	}
+	v.Offsets, v.Meta, v.CreatedAt = jsonResult(offsets), jsonResult(meta), fromMicros(created)
+	if thinned.Valid {
+		at := fromMicros(thinned.Int64)
+		v.ThinnedAt = &at
+	}
 	return v, nil
 }
 
 func (s *sqlStore) ListVersions(ctx context.Context, ns, model string) ([]Version, error) {
 	op := fmt.Sprintf("list versions of model %s/%s", ns, model)
-	rows, err := s.db.QueryContext(ctx, `SELECT namespace, model, id, offsets, meta, samples_seen, created_at
+	rows, err := s.db.QueryContext(ctx, `SELECT `+versionColumns+`
 		FROM model_versions WHERE namespace = $1 AND model = $2 ORDER BY id`, ns, model)
 	if err != nil {
 		return nil, s.fail(op, err)
 	}
-	vs, err := collect(rows, func(sc interface{ Scan(...any) error }) (Version, error) {
-		var v Version
-		var offsets, meta sql.NullString
-		var created int64
-		if err := sc.Scan(&v.Namespace, &v.Model, &v.ID, &offsets, &meta, &v.SamplesSeen, &created); err != nil {
-			return Version{}, err
-		}
-		v.Offsets, v.Meta, v.CreatedAt = jsonResult(offsets), jsonResult(meta), fromMicros(created)
-		return v, nil
-	}, func(err error) error { return s.fail(op, err) })
+	vs, err := collect(rows, func(sc interface{ Scan(...any) error }) (Version, error) { return scanVersion(sc) },
+		func(err error) error { return s.fail(op, err) })
 	if err != nil || len(vs) > 0 {
 		return vs, err
 	}
@@ -499,20 +517,55 @@ func (s *sqlStore) ListVersions(ctx context.Context, ns, model string) ([]Versio
 }
 
 func (s *sqlStore) GetVersion(ctx context.Context, ns, model string, id int64) (Version, error) {
-	var v Version
-	var offsets, meta sql.NullString
-	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT namespace, model, id, snapshot, offsets, meta, samples_seen, created_at
-		FROM model_versions WHERE namespace = $1 AND model = $2 AND id = $3`, ns, model, id).
-		Scan(&v.Namespace, &v.Model, &v.ID, &v.Snapshot, &offsets, &meta, &v.SamplesSeen, &created)
+	op := fmt.Sprintf("get version %d of model %s/%s", id, ns, model)
+	var snap []byte
+	v, err := scanVersion(s.db.QueryRowContext(ctx, `SELECT `+versionColumns+`, snapshot
+		FROM model_versions WHERE namespace = $1 AND model = $2 AND id = $3`, ns, model, id), &snap)
 	if err != nil {
-		return Version{}, s.fail(fmt.Sprintf("get version %d of model %s/%s", id, ns, model), err)
+		return Version{}, s.fail(op, err)
 	}
-	if v.Snapshot == nil {
-		v.Snapshot = []byte{}
+	if v.Thinned() {
+		return Version{}, fmt.Errorf("registry: %s: %w", op, ErrThinned)
 	}
-	v.Offsets, v.Meta, v.CreatedAt = jsonResult(offsets), jsonResult(meta), fromMicros(created)
+	if snap == nil {
+		snap = []byte{}
+	}
+	v.Snapshot = snap
 	return v, nil
+}
+
+func (s *sqlStore) ThinVersions(ctx context.Context, ns, model string, ids []int64) (int, error) {
+	op := fmt.Sprintf("thin versions of model %s/%s", ns, model)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.fail(op, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // A no-op after Commit.
+	var current int64
+	if err := tx.QueryRowContext(ctx, `SELECT current_version FROM models WHERE namespace = $1 AND name = $2`, ns, model).Scan(&current); err != nil {
+		return 0, s.fail(op, err)
+	}
+	now := toMicros(time.Now())
+	n := 0
+	for _, id := range ids {
+		if id == current {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE model_versions SET snapshot = $4, thinned_at = $5
+			WHERE namespace = $1 AND model = $2 AND id = $3 AND NOT pinned AND thinned_at IS NULL`, ns, model, id, []byte{}, now)
+		if err != nil {
+			return 0, s.fail(op, err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return 0, s.fail(op, err)
+		}
+		n += int(k)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, s.fail(op, err)
+	}
+	return n, nil
 }
 
 // ---- aliases

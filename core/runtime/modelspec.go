@@ -43,9 +43,15 @@ type ModelSpec struct {
 	// to start from instead of a fresh one.
 	InitialState []byte `json:"initial_state,omitempty"`
 	// VersionEverySamples and VersionEverySeconds trigger automatic
-	// versions (defaults 10,000 samples and 60 s; negative disables).
+	// versions, whichever comes first; zero or negative disables one.
+	// With neither set, a version is taken every 600 s (10 minutes) when
+	// the model learned anything.
 	VersionEverySamples int64   `json:"version_every_samples,omitempty"`
 	VersionEverySeconds float64 `json:"version_every_seconds,omitempty"`
+	// KeepVersions is how many of the newest automatic versions keep their
+	// snapshot (default 20; negative keeps all); older ones are thinned to
+	// a logarithmic spread. Versions made on request are always kept.
+	KeepVersions int `json:"keep_versions,omitempty"`
 	// MaxPending bounds the rows waiting for their label and the labels
 	// waiting for their row (default 1,000,000 each); the oldest are
 	// dropped beyond it and counted.
@@ -56,18 +62,18 @@ type ModelSpec struct {
 
 // Defaults for ModelSpec.
 const (
-	DefaultVersionEverySamples = 10000
-	DefaultVersionEverySeconds = 60
+	DefaultVersionEverySeconds = 600
+	DefaultKeepVersions        = 20
 	DefaultMaxPending          = 1000000
 	DefaultMetricWindow        = 1000
 )
 
 func (s *ModelSpec) withDefaults() {
-	if s.VersionEverySamples == 0 {
-		s.VersionEverySamples = DefaultVersionEverySamples
-	}
-	if s.VersionEverySeconds == 0 {
+	if s.VersionEverySamples <= 0 && s.VersionEverySeconds == 0 {
 		s.VersionEverySeconds = DefaultVersionEverySeconds
+	}
+	if s.KeepVersions == 0 {
+		s.KeepVersions = DefaultKeepVersions
 	}
 	if s.MaxPending <= 0 {
 		s.MaxPending = DefaultMaxPending
@@ -93,7 +99,7 @@ func (s *ModelSpec) validateSettings() error {
 }
 
 func (s *ModelSpec) versionInterval() time.Duration {
-	if s.VersionEverySeconds < 0 {
+	if s.VersionEverySeconds <= 0 {
 		return 0
 	}
 	return time.Duration(s.VersionEverySeconds * float64(time.Second))

@@ -6,18 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/spate-ml/spate/core/ml"
-	"github.com/spate-ml/spate/core/registry"
 	"github.com/spate-ml/spate/core/schema"
 	"github.com/spate-ml/spate/core/stream"
 )
@@ -118,6 +114,12 @@ type runner struct {
 	stats   runnerStats
 	logs    logRing
 	scratch ml.Prediction
+
+	// The tick's readers and scratch, and the sink that writes its results.
+	inCur, labCur     batchCursor
+	labVals, evtVals  []float64
+	sink              *sink
+	outNext, evalNext int64 // the next output and evaluation row to write
 }
 
 type queued struct {
@@ -263,279 +265,6 @@ func (r *runner) validLabel(v float64) (float64, bool) {
 	return v, true
 }
 
-// tickBuffers accumulates what one tick appends to the output and
-// evaluation logs.
-type tickBuffers struct {
-	outKeys  []string
-	outScore []float64
-	outClass []int64
-	outProba [][]float64
-	outOff   []int64
-	outEvt   []float64
-	outEvtOK []bool
-	evIn     []int64
-	evLab    []int64
-	evScore  []float64
-	evClass  []int64
-	evLabel  []float64
-}
-
-func (b *tickBuffers) reset() {
-	b.outKeys, b.outScore, b.outClass, b.outProba = b.outKeys[:0], b.outScore[:0], b.outClass[:0], b.outProba[:0]
-	b.outOff, b.outEvt, b.outEvtOK = b.outOff[:0], b.outEvt[:0], b.outEvtOK[:0]
-	b.evIn, b.evLab, b.evScore, b.evClass, b.evLabel = b.evIn[:0], b.evLab[:0], b.evScore[:0], b.evClass[:0], b.evLabel[:0]
-}
-
-// learnOne teaches the learner one example and updates the metrics.
-func (r *runner) learnOne(num []float64, cat []int64, y, score float64, class int, inOff, labOff int64, buf *tickBuffers, emit bool) {
-	r.mu.Lock()
-	r.learner.Learn(ml.Instance{Numeric: num, Categ: cat}, y)
-	r.mu.Unlock()
-	idx := r.st.Learned
-	r.st.Learned++
-	for _, m := range r.live {
-		m.Update(score, class, y)
-	}
-	if emit && buf != nil && idx >= r.evals.End() {
-		buf.evIn = append(buf.evIn, inOff)
-		buf.evLab = append(buf.evLab, labOff)
-		buf.evScore = append(buf.evScore, score)
-		buf.evClass = append(buf.evClass, int64(class))
-		buf.evLabel = append(buf.evLabel, y)
-	}
-}
-
-// step processes label rows up to t.Lab, then input rows up to t.In. Labels
-// go first so that a row whose label is already there is predicted and then
-// learned at once (prequential order over history); a label whose row has
-// not arrived waits for it. With emit, it appends outputs and evaluation
-// rows not yet in their logs.
-func (r *runner) step(ctx context.Context, t tick, emit bool, buf *tickBuffers) error {
-	nNum, nCat := len(r.plan.num), len(r.plan.cat)
-	outEnd := int64(math.MaxInt64)
-	if emit {
-		outEnd = r.out.End()
-	}
-	var rows, labels int64
-	for r.labels != nil && r.st.LabCursor < t.Lab {
-		recs, _, err := r.labels.Read(ctx, r.st.LabCursor, int(min(t.Lab-r.st.LabCursor, 65536)))
-		if err != nil {
-			return fmt.Errorf("read labels at %d: %w", r.st.LabCursor, err)
-		}
-		if len(recs) == 0 {
-			return fmt.Errorf("labels at %d are not readable", r.st.LabCursor)
-		}
-		for _, rec := range recs {
-			n := int(min(rec.NumRows(), t.Lab-r.st.LabCursor))
-			keys, vals := rec.Column(r.plan.labKey), rec.Column(r.plan.label)
-			for i := 0; i < n; i++ {
-				off := r.st.LabCursor
-				r.st.LabCursor++
-				labels++
-				y, ok := r.validLabel(numAt(vals, i))
-				if !ok {
-					r.stats.mu.Lock()
-					r.stats.badLabels++
-					r.stats.mu.Unlock()
-					continue
-				}
-				key := keyAt(keys, i)
-				if p, ok := r.st.Pending[key]; ok {
-					delete(r.st.Pending, key)
-					r.learnOne(p.Num, p.Cat, y, p.Score, p.Class, p.Offset, off, buf, emit)
-				} else {
-					r.st.Parked[key] = parkedLabel{Offset: off, Label: y}
-					r.parkQ = append(r.parkQ, queued{key, off})
-					r.evictParked()
-				}
-			}
-		}
-		for _, rec := range recs {
-			rec.Release()
-		}
-	}
-	for r.st.InCursor < t.In {
-		recs, err := r.in.Read(ctx, r.st.InCursor, int(min(t.In-r.st.InCursor, 65536)))
-		if err != nil {
-			return fmt.Errorf("read inputs at %d: %w", r.st.InCursor, err)
-		}
-		if len(recs) == 0 {
-			return fmt.Errorf("inputs at %d are not readable", r.st.InCursor)
-		}
-		for _, rec := range recs {
-			n := int(min(rec.NumRows(), t.In-r.st.InCursor))
-			keys := rec.Column(r.plan.key)
-			for i := 0; i < n; i++ {
-				off := r.st.InCursor
-				key := keyAt(keys, i)
-				num := make([]float64, nNum)
-				cat := make([]int64, nCat)
-				r.mu.Lock() // guards the learner and the category dictionaries
-				r.instance(rec, i, num, cat, true)
-				r.learner.Predict(ml.Instance{Numeric: num, Categ: cat}, &r.scratch)
-				score, class := r.scratch.Score, r.scratch.Class
-				var proba []float64
-				if emit && off >= outEnd {
-					proba = append([]float64(nil), r.scratch.Proba...)
-				}
-				r.mu.Unlock()
-				r.st.Predicted++
-				rows++
-				if emit && off >= outEnd {
-					buf.outKeys = append(buf.outKeys, key)
-					buf.outScore = append(buf.outScore, score)
-					buf.outClass = append(buf.outClass, int64(class))
-					buf.outProba = append(buf.outProba, proba)
-					buf.outOff = append(buf.outOff, off)
-					if r.plan.time >= 0 && !rec.Column(r.plan.time).IsNull(i) {
-						buf.outEvt = append(buf.outEvt, numAt(rec.Column(r.plan.time), i))
-						buf.outEvtOK = append(buf.outEvtOK, true)
-					} else {
-						buf.outEvt = append(buf.outEvt, 0)
-						buf.outEvtOK = append(buf.outEvtOK, false)
-					}
-				}
-				if !r.spec.PredictOnly {
-					if pl, ok := r.st.Parked[key]; ok {
-						delete(r.st.Parked, key)
-						r.learnOne(num, cat, pl.Label, score, class, off, pl.Offset, buf, emit)
-					} else {
-						r.st.Pending[key] = &pendingRow{Offset: off, Num: num, Cat: cat, Score: score, Class: class}
-						r.pendQ = append(r.pendQ, queued{key, off})
-						r.evictPending()
-					}
-				}
-				r.st.InCursor++
-			}
-		}
-		for _, rec := range recs {
-			rec.Release()
-		}
-	}
-	r.st.Ticks = append(r.st.Ticks, t)
-	if emit {
-		r.stats.observe(rows, labels)
-		r.stats.mu.Lock()
-		r.stats.labelsSeen += labels
-		r.stats.mu.Unlock()
-	}
-	return nil
-}
-
-func (r *runner) evictPending() {
-	for len(r.st.Pending) > r.spec.MaxPending && len(r.pendQ) > 0 {
-		q := r.pendQ[0]
-		r.pendQ = r.pendQ[1:]
-		if p, ok := r.st.Pending[q.key]; ok && p.Offset == q.off {
-			delete(r.st.Pending, q.key)
-			r.st.DroppedRows++
-		}
-	}
-	if len(r.pendQ) > 2*len(r.st.Pending)+1024 {
-		r.pendQ = rebuildQueue(r.pendQ, func(q queued) bool { p, ok := r.st.Pending[q.key]; return ok && p.Offset == q.off })
-	}
-}
-
-func (r *runner) evictParked() {
-	for len(r.st.Parked) > r.spec.MaxPending && len(r.parkQ) > 0 {
-		q := r.parkQ[0]
-		r.parkQ = r.parkQ[1:]
-		if p, ok := r.st.Parked[q.key]; ok && p.Offset == q.off {
-			delete(r.st.Parked, q.key)
-			r.st.DroppedLabels++
-		}
-	}
-	if len(r.parkQ) > 2*len(r.st.Parked)+1024 {
-		r.parkQ = rebuildQueue(r.parkQ, func(q queued) bool { p, ok := r.st.Parked[q.key]; return ok && p.Offset == q.off })
-	}
-}
-
-func rebuildQueue(q []queued, live func(queued) bool) []queued {
-	out := make([]queued, 0, len(q)/2)
-	for _, e := range q {
-		if live(e) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// restoreQueues rebuilds the eviction queues after a state was loaded.
-func (r *runner) restoreQueues() {
-	r.pendQ = r.pendQ[:0]
-	for k, p := range r.st.Pending {
-		r.pendQ = append(r.pendQ, queued{k, p.Offset})
-	}
-	sort.Slice(r.pendQ, func(a, b int) bool { return r.pendQ[a].off < r.pendQ[b].off })
-	r.parkQ = r.parkQ[:0]
-	for k, p := range r.st.Parked {
-		r.parkQ = append(r.parkQ, queued{k, p.Offset})
-	}
-	sort.Slice(r.parkQ, func(a, b int) bool { return r.parkQ[a].off < r.parkQ[b].off })
-}
-
-// flush appends a tick's outputs and evaluation rows durably.
-func (r *runner) flush(ctx context.Context, buf *tickBuffers) error {
-	mem := memory.DefaultAllocator
-	now := time.Now().UnixMicro()
-	if n := len(buf.outKeys); n > 0 {
-		b := array.NewRecordBuilder(mem, OutputSchema)
-		b.Field(0).(*array.StringBuilder).AppendValues(buf.outKeys, nil)
-		b.Field(1).(*array.Float64Builder).AppendValues(buf.outScore, nil)
-		b.Field(2).(*array.Int64Builder).AppendValues(buf.outClass, nil)
-		lb := b.Field(3).(*array.ListBuilder)
-		vb := lb.ValueBuilder().(*array.Float64Builder)
-		for _, p := range buf.outProba {
-			lb.Append(true)
-			vb.AppendValues(p, nil)
-		}
-		vb2 := b.Field(4).(*array.Int64Builder)
-		for i := 0; i < n; i++ {
-			vb2.Append(r.st.Version)
-		}
-		b.Field(5).(*array.Int64Builder).AppendValues(buf.outOff, nil)
-		b.Field(6).(*array.Float64Builder).AppendValues(buf.outEvt, buf.outEvtOK)
-		tb := b.Field(7).(*array.Int64Builder)
-		for i := 0; i < n; i++ {
-			tb.Append(now)
-		}
-		rec := b.NewRecordBatch()
-		b.Release()
-		first, err := r.out.Append(ctx, rec)
-		rec.Release()
-		if err != nil {
-			return fmt.Errorf("append outputs: %w", err)
-		}
-		if first != buf.outOff[0] {
-			return fmt.Errorf("output log out of step: appended at %d for input %d", first, buf.outOff[0])
-		}
-		if at, ok := r.e.ackTime(r.ns, r.spec.DatasetID, buf.outOff[n-1]); ok {
-			r.stats.latency(time.Since(at).Seconds())
-		}
-	}
-	if n := len(buf.evIn); n > 0 {
-		b := array.NewRecordBuilder(mem, EvalSchema)
-		b.Field(0).(*array.Int64Builder).AppendValues(buf.evIn, nil)
-		b.Field(1).(*array.Int64Builder).AppendValues(buf.evLab, nil)
-		b.Field(2).(*array.Float64Builder).AppendValues(buf.evScore, nil)
-		b.Field(3).(*array.Int64Builder).AppendValues(buf.evClass, nil)
-		b.Field(4).(*array.Float64Builder).AppendValues(buf.evLabel, nil)
-		tb := b.Field(5).(*array.Int64Builder)
-		for i := 0; i < n; i++ {
-			tb.Append(now)
-		}
-		rec := b.NewRecordBatch()
-		b.Release()
-		_, err := r.evals.Append(ctx, rec)
-		rec.Release()
-		if err != nil {
-			return fmt.Errorf("append evaluations: %w", err)
-		}
-	}
-	buf.reset()
-	return nil
-}
-
 // ends returns how far the inputs and labels can be read now.
 func (r *runner) ends() tick {
 	t := tick{In: r.in.Frontier()}
@@ -545,14 +274,16 @@ func (r *runner) ends() tick {
 	return t
 }
 
-// maxTickRows bounds the rows of each log one tick consumes.
-const maxTickRows = 4096
-
 // run is the model's loop: tick while there is work, snapshot versions, wait
-// otherwise. It returns when ctx ends.
+// otherwise. A sink writes each tick's outputs, evaluation rows and metric
+// updates while the next tick is computed. It returns when ctx ends.
 func (r *runner) run(ctx context.Context) {
 	defer close(r.done)
-	buf := &tickBuffers{}
+	r.sink.start(ctx)
+	defer r.sink.close()
+	defer r.inCur.release()
+	defer r.labCur.release()
+	r.outNext, r.evalNext = r.out.End(), r.evals.End()
 	r.versionedAt = time.Now()
 	r.versionedLearned = r.st.Learned
 	for ctx.Err() == nil {
@@ -586,16 +317,16 @@ func (r *runner) run(ctx context.Context) {
 			r.waitForWork(ctx)
 			continue
 		}
-		if err := r.step(ctx, t, true, buf); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			r.fail(err)
-			buf.reset()
-			sleepCtx(ctx, time.Second)
-			continue
-		}
-		if err := r.flush(ctx, buf); err != nil {
+		buf := r.sink.buffer()
+		r.mu.Lock()
+		buf.version = r.st.Version
+		r.mu.Unlock()
+		err := r.step(ctx, t, buf)
+		buf.at = figures{in: r.st.InCursor, lab: r.st.LabCursor, predicted: r.st.Predicted, learned: r.st.Learned}
+		// Even after an error, what the tick processed is in the state:
+		// its outputs must be written.
+		r.sink.submit(buf)
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -643,78 +374,6 @@ func (r *runner) waitForWork(ctx context.Context) {
 	case f := <-r.reqs:
 		f()
 	}
-}
-
-// maybeSnapshot takes a version when enough samples were learned or enough
-// time passed since the last one.
-func (r *runner) maybeSnapshot(ctx context.Context) {
-	learned := r.st.Learned - r.versionedLearned
-	if learned <= 0 {
-		return
-	}
-	if n := r.spec.VersionEverySamples; n > 0 && learned >= n {
-		r.snapshot(ctx, "samples")
-		return
-	}
-	if d := r.spec.versionInterval(); d > 0 && time.Since(r.versionedAt) >= d {
-		r.snapshot(ctx, "interval")
-	}
-}
-
-// VersionMeta is the JSON stored with each version.
-type VersionMeta struct {
-	Parent    int64              `json:"parent"`
-	Reason    string             `json:"reason"`
-	Learned   int64              `json:"learned"`
-	Predicted int64              `json:"predicted"`
-	Metrics   map[string]float64 `json:"metrics"`
-}
-
-// snapshot stores a version of the live model and makes it the one outputs
-// name from now on. Errors are logged; the model keeps running.
-func (r *runner) snapshot(ctx context.Context, reason string) (registry.Version, error) {
-	for name, m := range r.live {
-		b, err := m.MarshalBinary()
-		if err != nil {
-			return registry.Version{}, fmt.Errorf("encode metric %s: %w", name, err)
-		}
-		r.st.Metrics[name] = b
-	}
-	r.mu.Lock()
-	model, err := ml.Marshal(r.learner)
-	r.mu.Unlock()
-	if err != nil {
-		r.fail(err)
-		return registry.Version{}, err
-	}
-	meta := VersionMeta{Parent: r.st.Version, Reason: reason, Learned: r.st.Learned, Predicted: r.st.Predicted, Metrics: map[string]float64{}}
-	for name, m := range r.live {
-		if v := m.Value(); !math.IsNaN(v) && !math.IsInf(v, 0) {
-			meta.Metrics[name] = v
-		}
-	}
-	metaJSON, _ := json.Marshal(meta)
-	offsets, _ := json.Marshal(map[string]int64{"inputs": r.st.InCursor, "labels": r.st.LabCursor})
-	v, err := r.e.reg.AddVersion(ctx, registry.Version{
-		Namespace: r.ns, Model: r.name, Snapshot: encodeSnapshot(model, r.st),
-		Offsets: offsets, Meta: metaJSON, SamplesSeen: r.st.Learned,
-	})
-	if err != nil {
-		r.fail(fmt.Errorf("store version: %w", err))
-		return registry.Version{}, err
-	}
-	r.mu.Lock()
-	r.st.Version = v.ID
-	r.mu.Unlock()
-	r.st.Ticks = r.st.Ticks[:0]
-	r.versionedLearned = r.st.Learned
-	r.versionedAt = time.Now()
-	if m, err := r.e.reg.GetModel(ctx, r.ns, r.name); err == nil {
-		m.CurrentVersion = v.ID
-		_ = r.e.reg.UpdateModel(ctx, m)
-	}
-	r.logs.add("version %d (%s): learned %d samples, predicted %d rows", v.ID, reason, r.st.Learned, r.st.Predicted)
-	return v, nil
 }
 
 // do runs f on the runner's goroutine between ticks and waits for it.

@@ -51,6 +51,11 @@ type Options struct {
 	// CheckpointDir keeps feature materializer checkpoints (required to
 	// materialize features).
 	CheckpointDir string
+	// Retention bounds the derived logs (see retention.go).
+	Retention RetentionOptions
+	// Backpressure bounds how far producers may run ahead of consumers
+	// (see backpressure.go).
+	Backpressure BackpressureOptions
 }
 
 // Engine runs datasets (and, as the platform grows, features and models) for
@@ -73,6 +78,9 @@ type Engine struct {
 	featMu      sync.Mutex // serializes feature definition changes
 	feat        featureState
 	checkpoints *checkpointStore
+
+	ret *retainer     // retention of derived logs
+	bp  *backpressure // consumer progress, for Admit
 }
 
 type dsKey struct{ ns, id string }
@@ -134,14 +142,18 @@ func New(o Options) (*Engine, error) {
 	if o.Derived == nil {
 		o.Derived = o.Broker
 	}
-	return &Engine{reg: o.Registry, broker: o.Broker, derived: o.Derived, log: o.Logger, learners: o.Learners, kinds: o.Kinds, metrics: o.Metrics,
+	e := &Engine{reg: o.Registry, broker: o.Broker, derived: o.Derived, log: o.Logger, learners: o.Learners, kinds: o.Kinds, metrics: o.Metrics,
 		datasets: map[dsKey]*datasetHandle{}, models: map[modelKey]*runner{},
-		feat: featureState{runs: map[dsKey]*featureRun{}}, checkpoints: &checkpointStore{dir: o.CheckpointDir}}, nil
+		feat: featureState{runs: map[dsKey]*featureRun{}}, checkpoints: &checkpointStore{dir: o.CheckpointDir},
+		bp: newBackpressure(o.Backpressure)}
+	e.startRetention(o.Retention)
+	return e, nil
 }
 
 // Close closes the logs the engine opened. It does not close the registry
 // or the broker.
 func (e *Engine) Close() error {
+	e.stopRetention()
 	e.stopModels()
 	e.mu.Lock()
 	hs := make([]*datasetHandle, 0, len(e.datasets))

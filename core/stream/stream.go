@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -53,6 +54,69 @@ type AsyncAppender interface {
 	AppendAsync(ctx context.Context, rec arrow.RecordBatch) (first int64, wait func() error, err error)
 }
 
+// Segment is one unit of a log that retention removes at once: the rows
+// [Base, End), the bytes they take and when the last of them was appended.
+type Segment struct {
+	Base, End int64
+	Bytes     int64
+	LastWrite time.Time
+}
+
+// Trimmer is an optional interface of a Log whose oldest rows can be
+// removed (retention). Rows are removed a whole segment at a time, oldest
+// first; the segment being appended to is never removed, so a log keeps its
+// newest rows whatever is asked. Offsets never change: after a trim, End()
+// is unchanged and a Read before Start() fails with ErrTrimmed. A trim
+// survives a restart of a durable back end.
+type Trimmer interface {
+	// Start returns the offset of the oldest row the log holds (0 until
+	// something was trimmed).
+	Start() int64
+	// Segments lists the log's segments, oldest first; they are contiguous
+	// and cover [Start(), End()). The last one is being appended to.
+	Segments() []Segment
+	// TrimBefore removes every segment whose rows all lie before off
+	// (except the last segment) and returns the new Start(), which is at
+	// most off. Readers of the remaining rows are not disturbed.
+	TrimBefore(ctx context.Context, off int64) (start int64, err error)
+}
+
+// Retention bounds how much of a log is kept. A zero field sets no bound.
+type Retention struct {
+	// MaxAge removes a segment whose last row was appended longer ago.
+	MaxAge time.Duration
+	// MaxBytes removes the oldest segments while the log takes more.
+	MaxBytes int64
+}
+
+// IsZero reports whether r bounds nothing.
+func (r Retention) IsZero() bool { return r.MaxAge <= 0 && r.MaxBytes <= 0 }
+
+// TrimPoint returns the offset before which r allows removing rows of a log
+// made of segs at time now, never beyond floor (the oldest row some reader
+// still needs). The result is a segment boundary, or segs[0].Base when
+// nothing may go; the last segment always stays.
+func (r Retention) TrimPoint(segs []Segment, now time.Time, floor int64) int64 {
+	if len(segs) == 0 {
+		return 0
+	}
+	var total int64
+	for _, s := range segs {
+		total += s.Bytes
+	}
+	point := segs[0].Base
+	for _, s := range segs[:len(segs)-1] {
+		old := r.MaxAge > 0 && now.Sub(s.LastWrite) > r.MaxAge
+		big := r.MaxBytes > 0 && total > r.MaxBytes
+		if (!old && !big) || s.End > floor {
+			break
+		}
+		point = s.End
+		total -= s.Bytes
+	}
+	return point
+}
+
 // Broker opens and deletes logs by topic name. Topic names are
 // dot-separated identifiers, e.g. "ns.inputs.transactions".
 type Broker interface {
@@ -71,8 +135,13 @@ var (
 	ErrSchemaMismatch = errors.New("stream: schema mismatch")
 	// ErrClosed is when the log or broker was closed.
 	ErrClosed = errors.New("stream: closed")
-	// ErrOutOfRange is when a read starts beyond End().
+	// ErrOutOfRange is when a read starts beyond End() or before the
+	// log's start.
 	ErrOutOfRange = errors.New("stream: offset out of range")
+	// ErrTrimmed is when a read starts before the oldest row a Trimmer
+	// still holds: retention removed the rows there. It wraps
+	// ErrOutOfRange, so errors.Is(err, ErrOutOfRange) holds as well.
+	ErrTrimmed = fmt.Errorf("%w: trimmed by retention", ErrOutOfRange)
 )
 
 // ErrBadTopic is wrapped by every rejection of a topic name.

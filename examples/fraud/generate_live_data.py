@@ -1,14 +1,16 @@
 """Replay the bundled fraud data as a live stream into the Spate backend.
 
-Transactions and their labels are pushed through the REST upload route in
-batches (100 rows by default): each batch of transactions, then the labels
-of the same rows. Timestamps are shifted so that the stream starts now. The
+Transactions and their labels stream over Arrow Flight (two long-lived
+DoPut uploads, one per dataset, each batch acknowledged once it is durably
+stored) in batches (100 rows by default): each batch of transactions, then
+the labels of the same rows. With --rest they go through the REST upload
+route instead, one request per batch. Timestamps are shifted so that the stream starts now. The
 replay starts after the rows the `transactions` dataset already holds (the
 history setup_feature_pipeline.py uploaded), so no key is sent twice. At the
 end it prints the upload throughput and, if the fraud model is deployed, its
 live figures and WindowedAUC.
 
-    python examples/fraud/generate_live_data.py [--max-rows N] [--delay S] [--rows-per-batch N]
+    python examples/fraud/generate_live_data.py [--max-rows N] [--delay S] [--rows-per-batch N] [--rest]
 
 SPATE_EXAMPLE_MAX_ROWS sets the default of --max-rows.
 """
@@ -26,6 +28,8 @@ from tqdm import tqdm
 
 import spate as tb
 from config import config
+from spate._arrow import to_table
+from spate._flight import PutStream
 from spate.common.api import api
 
 
@@ -48,6 +52,29 @@ def upload_df_to_online_dataset(dataset_id: str, df: pd.DataFrame) -> None:
     are stored."""
     rows = json.loads(df.to_json(orient="records"))
     api.post(f"dataset/{dataset_id}/upload", json=rows)
+
+
+class FlightUploader:
+    """Streams both datasets over Arrow Flight: one DoPut upload each,
+    batches sent as they come (at most a few waiting for their
+    acknowledgement)."""
+
+    def __init__(self, transactions: tb.OnlineDataset, labels: tb.OnlineDataset) -> None:
+        self._datasets = {d.dataset_id: d for d in (transactions, labels)}
+        self._streams: dict[str, PutStream] = {}
+
+    def upload(self, dataset_id: str, df: pd.DataFrame) -> None:
+        ds = self._datasets[dataset_id]
+        table = to_table(df, ds.schema, ds.key_field)
+        stream = self._streams.get(dataset_id)
+        if stream is None:
+            stream = self._streams[dataset_id] = PutStream(dataset_id, table.schema)
+        stream.write(table)
+
+    def close(self) -> None:
+        """Waits until every row is acknowledged (durably stored)."""
+        for stream in self._streams.values():
+            stream.close()
 
 
 def report_model(model_name: str, rows: int, wait: float = 60.0) -> None:
@@ -78,14 +105,17 @@ def main() -> None:
     parser.add_argument("--max-rows", type=int, default=int(env_max) if env_max else 0,
                         help="rows to replay (default: all)")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between batches (default 0: no pause)")
-    parser.add_argument("--rows-per-batch", type=int, default=100, help="rows per upload (default 100)")
+    parser.add_argument("--rows-per-batch", type=int, default=100, help="rows per batch (default 100)")
+    parser.add_argument("--rest", action="store_true",
+                        help="upload through the REST route (one JSON request per batch) instead of Arrow Flight")
     args = parser.parse_args()
     if args.rows_per_batch <= 0:
         parser.error("--rows-per-batch must be positive")
 
     tb.init(backend_url=config.backend_url, api_key=config.api_key)
     transactions = tb.OnlineDataset.load(config.transactions_dataset_name)
-    if transactions is None:
+    labels = tb.OnlineDataset.load(config.labels_dataset_name)
+    if transactions is None or labels is None:
         raise SystemExit("the datasets do not exist yet: run setup_feature_pipeline.py (make feature-pipeline) first")
     already = transactions.row_count
 
@@ -101,16 +131,21 @@ def main() -> None:
     from_timestamp_sec = int(time.time())
     tx_stream = simulate_live_stream(transactions_df, args.rows_per_batch, args.delay, from_timestamp_sec)
     lb_stream = simulate_live_stream(labels_df, args.rows_per_batch, 0, from_timestamp_sec)
+    flight_up = None if args.rest else FlightUploader(transactions, labels)
+    upload = upload_df_to_online_dataset if flight_up is None else flight_up.upload
     start = time.monotonic()
     with tqdm(total=len(transactions_df), desc="Pushing transactions and labels", unit="transactions",
               unit_scale=True) as bar:
         for tx_batch, lb_batch in zip(tx_stream, lb_stream, strict=True):
-            upload_df_to_online_dataset(config.transactions_dataset_name, tx_batch)
-            upload_df_to_online_dataset(config.labels_dataset_name, lb_batch)
+            upload(config.transactions_dataset_name, tx_batch)
+            upload(config.labels_dataset_name, lb_batch)
             bar.update(len(tx_batch))
+        if flight_up is not None:
+            flight_up.close()
     elapsed = time.monotonic() - start
     sent = len(transactions_df)
-    print(f"replayed {sent} transactions and labels in {elapsed:.1f} s ({sent / elapsed:.0f} rows/s each)")
+    via = "REST" if args.rest else "Arrow Flight"
+    print(f"replayed {sent} transactions and labels over {via} in {elapsed:.1f} s ({sent / elapsed:.0f} rows/s each)")
     report_model(config.model_name, already + sent)
 
 

@@ -178,10 +178,11 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	DatasetService_CreateDataset_FullMethodName = "/spate.v1.DatasetService/CreateDataset"
-	DatasetService_GetDataset_FullMethodName    = "/spate.v1.DatasetService/GetDataset"
-	DatasetService_ListDatasets_FullMethodName  = "/spate.v1.DatasetService/ListDatasets"
-	DatasetService_DeleteDataset_FullMethodName = "/spate.v1.DatasetService/DeleteDataset"
+	DatasetService_CreateDataset_FullMethodName       = "/spate.v1.DatasetService/CreateDataset"
+	DatasetService_GetDataset_FullMethodName          = "/spate.v1.DatasetService/GetDataset"
+	DatasetService_ListDatasets_FullMethodName        = "/spate.v1.DatasetService/ListDatasets"
+	DatasetService_DeleteDataset_FullMethodName       = "/spate.v1.DatasetService/DeleteDataset"
+	DatasetService_SetDatasetRetention_FullMethodName = "/spate.v1.DatasetService/SetDatasetRetention"
 )
 
 // DatasetServiceClient is the client API for DatasetService service.
@@ -195,6 +196,9 @@ type DatasetServiceClient interface {
 	GetDataset(ctx context.Context, in *GetDatasetRequest, opts ...grpc.CallOption) (*Dataset, error)
 	ListDatasets(ctx context.Context, in *ListDatasetsRequest, opts ...grpc.CallOption) (*ListDatasetsResponse, error)
 	DeleteDataset(ctx context.Context, in *DeleteDatasetRequest, opts ...grpc.CallOption) (*DeleteDatasetResponse, error)
+	// SetDatasetRetention bounds the dataset's derived log (its materialized
+	// feature values). The dataset's own rows are never removed.
+	SetDatasetRetention(ctx context.Context, in *SetDatasetRetentionRequest, opts ...grpc.CallOption) (*Dataset, error)
 }
 
 type datasetServiceClient struct {
@@ -245,6 +249,16 @@ func (c *datasetServiceClient) DeleteDataset(ctx context.Context, in *DeleteData
 	return out, nil
 }
 
+func (c *datasetServiceClient) SetDatasetRetention(ctx context.Context, in *SetDatasetRetentionRequest, opts ...grpc.CallOption) (*Dataset, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Dataset)
+	err := c.cc.Invoke(ctx, DatasetService_SetDatasetRetention_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DatasetServiceServer is the server API for DatasetService service.
 // All implementations must embed UnimplementedDatasetServiceServer
 // for forward compatibility.
@@ -256,6 +270,9 @@ type DatasetServiceServer interface {
 	GetDataset(context.Context, *GetDatasetRequest) (*Dataset, error)
 	ListDatasets(context.Context, *ListDatasetsRequest) (*ListDatasetsResponse, error)
 	DeleteDataset(context.Context, *DeleteDatasetRequest) (*DeleteDatasetResponse, error)
+	// SetDatasetRetention bounds the dataset's derived log (its materialized
+	// feature values). The dataset's own rows are never removed.
+	SetDatasetRetention(context.Context, *SetDatasetRetentionRequest) (*Dataset, error)
 	mustEmbedUnimplementedDatasetServiceServer()
 }
 
@@ -277,6 +294,9 @@ func (UnimplementedDatasetServiceServer) ListDatasets(context.Context, *ListData
 }
 func (UnimplementedDatasetServiceServer) DeleteDataset(context.Context, *DeleteDatasetRequest) (*DeleteDatasetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteDataset not implemented")
+}
+func (UnimplementedDatasetServiceServer) SetDatasetRetention(context.Context, *SetDatasetRetentionRequest) (*Dataset, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetDatasetRetention not implemented")
 }
 func (UnimplementedDatasetServiceServer) mustEmbedUnimplementedDatasetServiceServer() {}
 func (UnimplementedDatasetServiceServer) testEmbeddedByValue()                        {}
@@ -371,6 +391,24 @@ func _DatasetService_DeleteDataset_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DatasetService_SetDatasetRetention_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetDatasetRetentionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DatasetServiceServer).SetDatasetRetention(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DatasetService_SetDatasetRetention_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DatasetServiceServer).SetDatasetRetention(ctx, req.(*SetDatasetRetentionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DatasetService_ServiceDesc is the grpc.ServiceDesc for DatasetService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -393,6 +431,10 @@ var DatasetService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteDataset",
 			Handler:    _DatasetService_DeleteDataset_Handler,
+		},
+		{
+			MethodName: "SetDatasetRetention",
+			Handler:    _DatasetService_SetDatasetRetention_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -720,19 +762,20 @@ var FeatureService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	ModelService_Algorithms_FullMethodName    = "/spate.v1.ModelService/Algorithms"
-	ModelService_Deploy_FullMethodName        = "/spate.v1.ModelService/Deploy"
-	ModelService_GetModel_FullMethodName      = "/spate.v1.ModelService/GetModel"
-	ModelService_ListModels_FullMethodName    = "/spate.v1.ModelService/ListModels"
-	ModelService_SetModelState_FullMethodName = "/spate.v1.ModelService/SetModelState"
-	ModelService_DeleteModel_FullMethodName   = "/spate.v1.ModelService/DeleteModel"
-	ModelService_AddMetric_FullMethodName     = "/spate.v1.ModelService/AddMetric"
-	ModelService_GetEvaluation_FullMethodName = "/spate.v1.ModelService/GetEvaluation"
-	ModelService_ListVersions_FullMethodName  = "/spate.v1.ModelService/ListVersions"
-	ModelService_CreateVersion_FullMethodName = "/spate.v1.ModelService/CreateVersion"
-	ModelService_Rollback_FullMethodName      = "/spate.v1.ModelService/Rollback"
-	ModelService_Promote_FullMethodName       = "/spate.v1.ModelService/Promote"
-	ModelService_GetLogs_FullMethodName       = "/spate.v1.ModelService/GetLogs"
+	ModelService_Algorithms_FullMethodName        = "/spate.v1.ModelService/Algorithms"
+	ModelService_Deploy_FullMethodName            = "/spate.v1.ModelService/Deploy"
+	ModelService_GetModel_FullMethodName          = "/spate.v1.ModelService/GetModel"
+	ModelService_ListModels_FullMethodName        = "/spate.v1.ModelService/ListModels"
+	ModelService_SetModelState_FullMethodName     = "/spate.v1.ModelService/SetModelState"
+	ModelService_DeleteModel_FullMethodName       = "/spate.v1.ModelService/DeleteModel"
+	ModelService_AddMetric_FullMethodName         = "/spate.v1.ModelService/AddMetric"
+	ModelService_GetEvaluation_FullMethodName     = "/spate.v1.ModelService/GetEvaluation"
+	ModelService_ListVersions_FullMethodName      = "/spate.v1.ModelService/ListVersions"
+	ModelService_CreateVersion_FullMethodName     = "/spate.v1.ModelService/CreateVersion"
+	ModelService_Rollback_FullMethodName          = "/spate.v1.ModelService/Rollback"
+	ModelService_Promote_FullMethodName           = "/spate.v1.ModelService/Promote"
+	ModelService_GetLogs_FullMethodName           = "/spate.v1.ModelService/GetLogs"
+	ModelService_SetModelRetention_FullMethodName = "/spate.v1.ModelService/SetModelRetention"
 )
 
 // ModelServiceClient is the client API for ModelService service.
@@ -751,10 +794,13 @@ type ModelServiceClient interface {
 	AddMetric(ctx context.Context, in *AddMetricRequest, opts ...grpc.CallOption) (*ModelInfo, error)
 	GetEvaluation(ctx context.Context, in *GetEvaluationRequest, opts ...grpc.CallOption) (*GetEvaluationResponse, error)
 	ListVersions(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*ListVersionsResponse, error)
-	CreateVersion(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*Version, error)
+	// CreateVersion takes a version now; it is pinned (never thinned).
+	CreateVersion(ctx context.Context, in *CreateVersionRequest, opts ...grpc.CallOption) (*Version, error)
 	Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (*Version, error)
 	Promote(ctx context.Context, in *PromoteRequest, opts ...grpc.CallOption) (*ModelInfo, error)
 	GetLogs(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*GetLogsResponse, error)
+	// SetModelRetention bounds the model's outputs and evaluations logs.
+	SetModelRetention(ctx context.Context, in *SetModelRetentionRequest, opts ...grpc.CallOption) (*ModelInfo, error)
 }
 
 type modelServiceClient struct {
@@ -855,7 +901,7 @@ func (c *modelServiceClient) ListVersions(ctx context.Context, in *GetModelReque
 	return out, nil
 }
 
-func (c *modelServiceClient) CreateVersion(ctx context.Context, in *GetModelRequest, opts ...grpc.CallOption) (*Version, error) {
+func (c *modelServiceClient) CreateVersion(ctx context.Context, in *CreateVersionRequest, opts ...grpc.CallOption) (*Version, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Version)
 	err := c.cc.Invoke(ctx, ModelService_CreateVersion_FullMethodName, in, out, cOpts...)
@@ -895,6 +941,16 @@ func (c *modelServiceClient) GetLogs(ctx context.Context, in *GetModelRequest, o
 	return out, nil
 }
 
+func (c *modelServiceClient) SetModelRetention(ctx context.Context, in *SetModelRetentionRequest, opts ...grpc.CallOption) (*ModelInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ModelInfo)
+	err := c.cc.Invoke(ctx, ModelService_SetModelRetention_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ModelServiceServer is the server API for ModelService service.
 // All implementations must embed UnimplementedModelServiceServer
 // for forward compatibility.
@@ -911,10 +967,13 @@ type ModelServiceServer interface {
 	AddMetric(context.Context, *AddMetricRequest) (*ModelInfo, error)
 	GetEvaluation(context.Context, *GetEvaluationRequest) (*GetEvaluationResponse, error)
 	ListVersions(context.Context, *GetModelRequest) (*ListVersionsResponse, error)
-	CreateVersion(context.Context, *GetModelRequest) (*Version, error)
+	// CreateVersion takes a version now; it is pinned (never thinned).
+	CreateVersion(context.Context, *CreateVersionRequest) (*Version, error)
 	Rollback(context.Context, *RollbackRequest) (*Version, error)
 	Promote(context.Context, *PromoteRequest) (*ModelInfo, error)
 	GetLogs(context.Context, *GetModelRequest) (*GetLogsResponse, error)
+	// SetModelRetention bounds the model's outputs and evaluations logs.
+	SetModelRetention(context.Context, *SetModelRetentionRequest) (*ModelInfo, error)
 	mustEmbedUnimplementedModelServiceServer()
 }
 
@@ -952,7 +1011,7 @@ func (UnimplementedModelServiceServer) GetEvaluation(context.Context, *GetEvalua
 func (UnimplementedModelServiceServer) ListVersions(context.Context, *GetModelRequest) (*ListVersionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListVersions not implemented")
 }
-func (UnimplementedModelServiceServer) CreateVersion(context.Context, *GetModelRequest) (*Version, error) {
+func (UnimplementedModelServiceServer) CreateVersion(context.Context, *CreateVersionRequest) (*Version, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateVersion not implemented")
 }
 func (UnimplementedModelServiceServer) Rollback(context.Context, *RollbackRequest) (*Version, error) {
@@ -963,6 +1022,9 @@ func (UnimplementedModelServiceServer) Promote(context.Context, *PromoteRequest)
 }
 func (UnimplementedModelServiceServer) GetLogs(context.Context, *GetModelRequest) (*GetLogsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLogs not implemented")
+}
+func (UnimplementedModelServiceServer) SetModelRetention(context.Context, *SetModelRetentionRequest) (*ModelInfo, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetModelRetention not implemented")
 }
 func (UnimplementedModelServiceServer) mustEmbedUnimplementedModelServiceServer() {}
 func (UnimplementedModelServiceServer) testEmbeddedByValue()                      {}
@@ -1148,7 +1210,7 @@ func _ModelService_ListVersions_Handler(srv interface{}, ctx context.Context, de
 }
 
 func _ModelService_CreateVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetModelRequest)
+	in := new(CreateVersionRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -1160,7 +1222,7 @@ func _ModelService_CreateVersion_Handler(srv interface{}, ctx context.Context, d
 		FullMethod: ModelService_CreateVersion_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ModelServiceServer).CreateVersion(ctx, req.(*GetModelRequest))
+		return srv.(ModelServiceServer).CreateVersion(ctx, req.(*CreateVersionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1215,6 +1277,24 @@ func _ModelService_GetLogs_Handler(srv interface{}, ctx context.Context, dec fun
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ModelServiceServer).GetLogs(ctx, req.(*GetModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModelService_SetModelRetention_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetModelRetentionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).SetModelRetention(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_SetModelRetention_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).SetModelRetention(ctx, req.(*SetModelRetentionRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1277,6 +1357,10 @@ var ModelService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetLogs",
 			Handler:    _ModelService_GetLogs_Handler,
+		},
+		{
+			MethodName: "SetModelRetention",
+			Handler:    _ModelService_SetModelRetention_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -29,6 +29,7 @@ from .common import (
 from .datasets import DatasetSchema, Datatype, LocalDataset, OnlineDataset
 from .feature_engineering import FeatureEngineering, get_features, get_timestamp_formats
 from .inputs import LocalInputs, LocalLabels, OnlineInputs, OnlineLabels
+from .retention import Retention
 from .ml_algs import (
     HST,
     AdaBoostClassifier,
@@ -73,6 +74,7 @@ __all__ = [
     "get_timestamp_formats",
     "OnlineInputs",
     "OnlineLabels",
+    "Retention",
     "LocalInputs",
     "LocalLabels",
     "Model",

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from . import _arrow
 from ._flight import flight_error
+from .retention import Retention
 from ._proto.spate.v1 import spate_pb2
 from .feature_engineering import FeatureEngineering
 from .inputs import LocalInputs, LocalLabels, OnlineInputs, OnlineLabels, check_fields
@@ -437,6 +438,26 @@ class OnlineDataset:
     def schema(self) -> DatasetSchema:
         """The dataset's columns and types."""
         return self._schema
+
+    def set_retention(self, max_age: Any = None, max_bytes: int | None = None) -> Retention:
+        """Bound the dataset's derived log (its materialized feature
+        values) by age (seconds or a timedelta) and size in bytes,
+        whichever first; ``None``/0 = the server's default, negative = no
+        bound. The dataset's own rows are never removed, and the feature
+        values a deployed model would restart from are kept."""
+        conn = api.connection
+        req = spate_pb2.SetDatasetRetentionRequest(
+            dataset_id=self._dataset_id, retention=Retention(max_age=max_age, max_bytes=max_bytes).to_proto())
+        d = conn.call(conn.datasets.SetDatasetRetention, req)
+        return Retention.from_proto(d.retention)
+
+    @property
+    def retention(self) -> Retention:
+        """The retention in force for the dataset's feature log (0: no
+        bound)."""
+        conn = api.connection
+        d = conn.call(conn.datasets.GetDataset, spate_pb2.GetDatasetRequest(dataset_id=self._dataset_id))
+        return Retention.from_proto(d.retention)
 
     @property
     def row_count(self) -> int:

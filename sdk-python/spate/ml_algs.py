@@ -27,6 +27,7 @@ from ._proto.spate.v1 import spate_pb2
 from .common.api import api
 from .common.exceptions import ApiException
 from .inputs import LocalInputs, LocalLabels, OnlineInputs, OnlineLabels
+from .retention import Retention
 
 __all__ = [
     "Model",
@@ -199,11 +200,21 @@ class Model:
         *,
         version_every_samples: int = 0,
         version_every_seconds: float = 0.0,
+        keep_versions: int = 0,
+        retention: Retention | dict[str, Any] | None = None,
     ) -> DeployedModel:
         """Deploy under ``name``: the model predicts every row of the input
         dataset (history first, then live) and learns from each label as it
         arrives (unless ``predict_only``). A model that learned locally
-        starts from that state. An existing ``name`` raises ValueError."""
+        starts from that state. An existing ``name`` raises ValueError.
+
+        Automatic versions are taken every ``version_every_seconds``
+        (default 600) and/or every ``version_every_samples`` learned
+        samples, whichever comes first; the newest ``keep_versions``
+        (default 20) keep their snapshot, older ones are thinned to a
+        logarithmic spread (see :meth:`DeployedModel.save_version` for
+        versions that never expire). ``retention`` bounds the outputs and
+        evaluations logs (see :class:`spate.Retention`)."""
         if isinstance(input, LocalInputs) or isinstance(labels, LocalLabels):
             raise ValueError("deploy needs OnlineInputs/OnlineLabels (from OnlineDataset.get_model_inputs/labels)")
         if not isinstance(input, OnlineInputs):
@@ -216,7 +227,10 @@ class Model:
             numerical_fields=input.numerical_fields, categorical_fields=input.categorical_fields,
             time_field=input.time_field or "", predict_only=predict_only, initial_state=self._state or b"",
             version_every_samples=version_every_samples, version_every_seconds=version_every_seconds,
+            keep_versions=keep_versions,
         )
+        if retention is not None:
+            req.retention.CopyFrom(Retention.of(retention).to_proto())
         if labels is not None:
             req.label.CopyFrom(spate_pb2.LabelSpec(dataset_id=labels.dataset_id, field=labels.label_field))
         conn = api.connection
@@ -632,7 +646,10 @@ class DeployedModel:
         self._out_batches.extend(new.to_batches())
         cols = {n: new.column(n).to_pylist() for n in ("key", "score", "predicted_class", "class_probabilities",
                                                         "model_version")}
-        start = self._out_offset
+        # Retention may have removed outputs before the requested offset:
+        # offsets come from the rows (output i is for input row i).
+        offsets = new.column("input_offset").to_pylist()
+        start = offsets[0]
         for i in range(new.num_rows):
             rec = Output(
                 key=cols["key"][i], score=cols["score"][i], predicted_class=cols["predicted_class"][i],
@@ -640,7 +657,7 @@ class DeployedModel:
                 model_version=cols["model_version"][i],
             )
             self._out_records.append({"offset": start + i, "record": rec})
-        self._out_offset += new.num_rows
+        self._out_offset = offsets[-1] + 1
 
     def get_outputs(self, limit: int = -1) -> list[dict[str, Any]]:
         """Every output so far, oldest first, as TurboML's list of
@@ -660,7 +677,7 @@ class DeployedModel:
         if not self._out_batches:
             return pd.DataFrame(columns=["offset", *_OUTPUT_COLUMNS])
         df = pa.Table.from_batches(self._out_batches).to_pandas()
-        df.insert(0, "offset", range(len(df)))
+        df.insert(0, "offset", df["input_offset"].to_numpy())
         return df
 
     # Metrics ---------------------------------------------------------------------
@@ -701,19 +718,50 @@ class DeployedModel:
 
     def versions(self) -> pd.DataFrame:
         """The stored versions, oldest first: id, samples_seen, metrics,
-        created_at, reason, parent."""
+        created_at, reason, parent, label, pinned (made on request, never
+        thinned) and thinned (its snapshot was removed: it can no longer
+        be rolled back to)."""
         r = self._call("ListVersions", spate_pb2.GetModelRequest(name=self.model_name))
+        cols = ["id", "samples_seen", "metrics", "created_at", "reason", "parent", "label", "pinned", "thinned"]
         rows = [
             {"id": v.id, "samples_seen": v.samples_seen, "metrics": dict(v.metrics),
              "created_at": pd.Timestamp(v.created_at_unix, unit="s", tz="UTC"), "reason": v.reason,
-             "parent": v.parent}
+             "parent": v.parent, "label": v.label, "pinned": v.pinned, "thinned": v.thinned}
             for v in r.versions
         ]
-        return pd.DataFrame(rows, columns=["id", "samples_seen", "metrics", "created_at", "reason", "parent"])
+        return pd.DataFrame(rows, columns=cols)
+
+    def save_version(self, name: str = "") -> int:
+        """Snapshot the live model now as a version that never expires
+        (automatic versions are thinned), labelled ``name``; returns its
+        id."""
+        if not isinstance(name, str):
+            raise ValueError(f"name must be a string, got {type(name).__name__}")
+        req = spate_pb2.CreateVersionRequest(name=self.model_name, label=name)
+        return int(self._call("CreateVersion", req).id)
 
     def create_version(self) -> int:
-        """Snapshot the live model now; returns the new version's id."""
-        return int(self._call("CreateVersion", spate_pb2.GetModelRequest(name=self.model_name)).id)
+        """Snapshot the live model now (same as :meth:`save_version`
+        without a name); returns the new version's id."""
+        return self.save_version()
+
+    # Retention -------------------------------------------------------------------
+
+    @property
+    def retention(self) -> Retention:
+        """The retention in force for the outputs and evaluations logs (0:
+        no bound)."""
+        return Retention.from_proto(self._refresh().retention)
+
+    def set_retention(self, max_age: Any = None, max_bytes: int | None = None) -> Retention:
+        """Bound the outputs and evaluations logs by age (seconds or a
+        timedelta) and size in bytes, whichever first; ``None``/0 = the
+        server's default, negative = no bound. Outputs before the start of
+        the log are no longer readable (reads begin at the oldest kept)."""
+        req = spate_pb2.SetModelRetentionRequest(
+            name=self.model_name, retention=Retention(max_age=max_age, max_bytes=max_bytes).to_proto())
+        self._info = self._call("SetModelRetention", req)
+        return Retention.from_proto(self._info.retention)
 
     def rollback(self, version: int) -> int:
         """Continue the live model from ``version``; later outputs name the

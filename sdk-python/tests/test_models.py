@@ -281,7 +281,8 @@ def test_versions_rollback_and_get_version(deployed, fraud):
     dm, transactions, labels, *_ = deployed
     tx, lb = fraud
     before = dm.versions()
-    assert list(before.columns) == ["id", "samples_seen", "metrics", "created_at", "reason", "parent"]
+    assert list(before.columns) == ["id", "samples_seen", "metrics", "created_at", "reason", "parent", "label",
+                                    "pinned", "thinned"]
     assert "history" in set(before["reason"]) and len(before) >= 3
     new = dm.create_version()
     after = dm.versions()

@@ -7,13 +7,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/spate-ml/spate/core/registry"
 	"github.com/spate-ml/spate/core/runtime"
 	"github.com/spate-ml/spate/core/schema"
+	"github.com/spate-ml/spate/core/stream"
 	spatev1 "github.com/spate-ml/spate/proto/spatev1"
 	"github.com/spate-ml/spate/server/auth"
 	"github.com/spate-ml/spate/server/flightsvc"
@@ -102,14 +105,17 @@ func SchemaFromProto(fields []*spatev1.Field, key string) (*schema.Schema, error
 	return schema.New(fs, key)
 }
 
-func datasetToProto(d runtime.DatasetInfo) *spatev1.Dataset {
+func datasetToProto(e *runtime.Engine, d runtime.DatasetInfo) *spatev1.Dataset {
+	ret, start := e.DatasetRetention(d.Dataset)
 	out := &spatev1.Dataset{
-		DatasetId:       d.ID,
-		KeyField:        d.Schema.Key,
-		RowCount:        d.Rows,
-		LastOffset:      d.LastOffset(),
-		CreatedAtUnix:   d.CreatedAt.Unix(),
-		TimestampFields: d.Timestamps,
+		Retention:          retentionToProto(ret),
+		FeatureStartOffset: start,
+		DatasetId:          d.ID,
+		KeyField:           d.Schema.Key,
+		RowCount:           d.Rows,
+		LastOffset:         d.LastOffset(),
+		CreatedAtUnix:      d.CreatedAt.Unix(),
+		TimestampFields:    d.Timestamps,
 	}
 	for _, f := range d.Schema.Fields {
 		out.Fields = append(out.Fields, &spatev1.Field{Name: f.Name, Type: toProtoType(f.Type)})
@@ -134,7 +140,7 @@ func (s *Datasets) CreateDataset(ctx context.Context, req *spatev1.CreateDataset
 	if err != nil {
 		return nil, flightsvc.ToStatus(err)
 	}
-	return datasetToProto(d), nil
+	return datasetToProto(s.Engine, d), nil
 }
 
 // GetDataset returns a dataset with its row count.
@@ -150,7 +156,7 @@ func (s *Datasets) GetDataset(ctx context.Context, req *spatev1.GetDatasetReques
 	if err != nil {
 		return nil, flightsvc.ToStatus(err)
 	}
-	return datasetToProto(d), nil
+	return datasetToProto(s.Engine, d), nil
 }
 
 // ListDatasets lists the namespace's datasets.
@@ -165,7 +171,7 @@ func (s *Datasets) ListDatasets(ctx context.Context, _ *spatev1.ListDatasetsRequ
 	}
 	out := &spatev1.ListDatasetsResponse{}
 	for _, d := range ds {
-		out.Datasets = append(out.Datasets, datasetToProto(d))
+		out.Datasets = append(out.Datasets, datasetToProto(s.Engine, d))
 	}
 	return out, nil
 }
@@ -186,4 +192,46 @@ func (s *Datasets) DeleteDataset(ctx context.Context, req *spatev1.DeleteDataset
 		return nil, flightsvc.ToStatus(err)
 	}
 	return &spatev1.DeleteDatasetResponse{}, nil
+}
+
+// retentionToProto converts a retention in force (zero fields: no bound).
+func retentionToProto(r stream.Retention) *spatev1.Retention {
+	return &spatev1.Retention{MaxAgeSeconds: int64(r.MaxAge / time.Second), MaxBytes: r.MaxBytes}
+}
+
+// retentionFromProto converts a requested retention (zero fields: the
+// server's default; negative: no bound).
+func retentionFromProto(field string, r *spatev1.Retention) (registry.Retention, error) {
+	if r == nil {
+		return registry.Retention{}, nil
+	}
+	const maxSeconds = math.MaxInt64 / int64(time.Second)
+	if r.GetMaxAgeSeconds() > maxSeconds {
+		return registry.Retention{}, status.Errorf(codes.InvalidArgument, "%s.max_age_seconds %d is too large (at most %d)", field, r.GetMaxAgeSeconds(), maxSeconds)
+	}
+	age := time.Duration(r.GetMaxAgeSeconds()) * time.Second
+	if r.GetMaxAgeSeconds() < 0 {
+		age = -1
+	}
+	return registry.Retention{MaxAge: age, MaxBytes: r.GetMaxBytes()}, nil
+}
+
+// SetDatasetRetention bounds a dataset's feature log.
+func (s *Datasets) SetDatasetRetention(ctx context.Context, req *spatev1.SetDatasetRetentionRequest) (*spatev1.Dataset, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetRetention() == nil {
+		return nil, status.Error(codes.InvalidArgument, "retention is missing")
+	}
+	r, err := retentionFromProto("retention", req.GetRetention())
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.Engine.SetDatasetRetention(ctx, p.Namespace, req.GetDatasetId(), r)
+	if err != nil {
+		return nil, flightsvc.ToStatus(err)
+	}
+	return datasetToProto(s.Engine, d), nil
 }

@@ -53,7 +53,7 @@ func (s *Features) RegisterTimestamp(ctx context.Context, req *spatev1.RegisterT
 	if err != nil {
 		return nil, flightsvc.ToStatus(err)
 	}
-	return datasetToProto(d), nil
+	return datasetToProto(s.Engine, d), nil
 }
 
 func defsOf(req *spatev1.MaterializeFeaturesRequest) []feature.Def {

@@ -69,13 +69,22 @@ func (s *Models) Deploy(ctx context.Context, req *spatev1.DeployRequest) (*spate
 		NumericalFields: req.GetNumericalFields(), CategoricalFields: req.GetCategoricalFields(),
 		TimeField: req.GetTimeField(), PredictOnly: req.GetPredictOnly(), InitialState: req.GetInitialState(),
 		VersionEverySamples: req.GetVersionEverySamples(), VersionEverySeconds: req.GetVersionEverySeconds(),
-		Metrics: req.GetMetrics(), MaxPending: int(req.GetMaxPending()),
+		Metrics: req.GetMetrics(), MaxPending: int(req.GetMaxPending()), KeepVersions: int(req.GetKeepVersions()),
+	}
+	ret, err := retentionFromProto("retention", req.GetRetention())
+	if err != nil {
+		return nil, err
 	}
 	if l := req.GetLabel(); l != nil && l.GetDatasetId() != "" {
 		spec.Label = &runtime.LabelSpec{DatasetID: l.GetDatasetId(), Field: l.GetField()}
 	}
 	if err := s.Engine.Deploy(ctx, p.Namespace, req.GetName(), spec); err != nil {
 		return nil, flightsvc.ToStatus(err)
+	}
+	if req.GetRetention() != nil {
+		if err := s.Engine.SetModelRetention(ctx, p.Namespace, req.GetName(), ret); err != nil {
+			return nil, flightsvc.ToStatus(err)
+		}
 	}
 	return s.info(ctx, p.Namespace, req.GetName())
 }
@@ -85,7 +94,12 @@ func (s *Models) info(ctx context.Context, ns, name string) (*spatev1.ModelInfo,
 	if err != nil {
 		return nil, flightsvc.ToStatus(err)
 	}
-	return ModelToProto(m), nil
+	out := ModelToProto(m)
+	if ri, err := s.Engine.ModelRetention(ctx, ns, name); err == nil {
+		out.Retention = retentionToProto(ri.Retention)
+		out.Stats.OutputStart, out.Stats.EvaluationStart = ri.OutputStart, ri.EvalStart
+	}
+	return out, nil
 }
 
 // ModelToProto converts a model description.
@@ -97,6 +111,8 @@ func ModelToProto(m runtime.ModelInfo) *spatev1.ModelInfo {
 		NumericalFields: m.Spec.NumericalFields, CategoricalFields: m.Spec.CategoricalFields,
 		TimeField: m.Spec.TimeField, PredictOnly: m.Spec.PredictOnly, Metrics: m.Spec.Metrics,
 		EndpointPaths: []string{"/model/" + m.Name + "/predict"}, CreatedAtUnix: m.CreatedAt.Unix(),
+		VersionEverySamples: m.Spec.VersionEverySamples, VersionEverySeconds: m.Spec.VersionEverySeconds,
+		KeepVersions: int32(m.Spec.KeepVersions),
 	}
 	if m.Spec.Label != nil {
 		out.Label = &spatev1.LabelSpec{DatasetId: m.Spec.Label.DatasetID, Field: m.Spec.Label.Field}
@@ -219,6 +235,7 @@ func VersionToProto(v registry.Version) *spatev1.Version {
 	return &spatev1.Version{
 		Id: v.ID, SamplesSeen: v.SamplesSeen, Metrics: meta.Metrics, CreatedAtUnix: v.CreatedAt.Unix(),
 		Reason: meta.Reason, Parent: meta.Parent, InputOffset: off.Inputs, LabelOffset: off.Labels, Predicted: meta.Predicted,
+		Label: v.Label, Pinned: v.Pinned, Thinned: v.Thinned(),
 	}
 }
 
@@ -239,13 +256,14 @@ func (s *Models) ListVersions(ctx context.Context, req *spatev1.GetModelRequest)
 	return out, nil
 }
 
-// CreateVersion snapshots the live model now.
-func (s *Models) CreateVersion(ctx context.Context, req *spatev1.GetModelRequest) (*spatev1.Version, error) {
+// CreateVersion snapshots the live model now, as a pinned version with an
+// optional label.
+func (s *Models) CreateVersion(ctx context.Context, req *spatev1.CreateVersionRequest) (*spatev1.Version, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.Engine.Snapshot(ctx, p.Namespace, req.GetName())
+	v, err := s.Engine.Snapshot(ctx, p.Namespace, req.GetName(), req.GetLabel())
 	if err != nil {
 		return nil, flightsvc.ToStatus(err)
 	}
@@ -295,4 +313,23 @@ func (s *Models) GetLogs(ctx context.Context, req *spatev1.GetModelRequest) (*sp
 		return nil, flightsvc.ToStatus(err)
 	}
 	return &spatev1.GetLogsResponse{Stdout: text}, nil
+}
+
+// SetModelRetention bounds a model's outputs and evaluations logs.
+func (s *Models) SetModelRetention(ctx context.Context, req *spatev1.SetModelRetentionRequest) (*spatev1.ModelInfo, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetRetention() == nil {
+		return nil, status.Error(codes.InvalidArgument, "retention is missing")
+	}
+	r, err := retentionFromProto("retention", req.GetRetention())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Engine.SetModelRetention(ctx, p.Namespace, req.GetName(), r); err != nil {
+		return nil, flightsvc.ToStatus(err)
+	}
+	return s.info(ctx, p.Namespace, req.GetName())
 }

@@ -124,7 +124,7 @@ func TestKill9DuringControlOperations(t *testing.T) {
 			}},
 		{name: "version cut",
 			run: func(ctx context.Context, cl *client, trial int, st *opState) error {
-				_, err := cl.ms.CreateVersion(ctx, &spatev1.GetModelRequest{Name: liveModel})
+				_, err := cl.ms.CreateVersion(ctx, &spatev1.CreateVersionRequest{Name: liveModel})
 				return err
 			},
 			check: func(t *testing.T, cl *client, trial int, st *opState, done bool) {
@@ -196,7 +196,7 @@ func TestKill9DuringControlOperations(t *testing.T) {
 	// The operations still work after all this.
 	ctx, cancel := cl.ctx(30 * time.Second)
 	defer cancel()
-	if _, err := cl.ms.CreateVersion(ctx, &spatev1.GetModelRequest{Name: liveModel}); err != nil {
+	if _, err := cl.ms.CreateVersion(ctx, &spatev1.CreateVersionRequest{Name: liveModel}); err != nil {
 		t.Fatalf("version cut after the kills: %v", err)
 	}
 	appendPair(cl, next)

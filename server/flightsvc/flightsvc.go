@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"syscall"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
@@ -177,6 +178,8 @@ func ToStatus(err error) error {
 		return status.Error(codes.AlreadyExists, err.Error())
 	case errors.Is(err, runtime.ErrInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, runtime.ErrBackpressure):
+		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
@@ -247,7 +250,19 @@ func (s *Service) DoPut(stream flight.FlightService_DoPutServer) error {
 	go func() {
 		defer close(queue)
 		defer rdr.Release()
-		for rdr.Next() {
+		for {
+			// Backpressure: while the dataset's consumers lag too far
+			// behind, do not read the producer's next batch; gRPC flow
+			// control then stalls its writes. A stream held longer than
+			// MaxThrottle ends with RESOURCE_EXHAUSTED (the acknowledged
+			// batches stay stored).
+			if err := s.throttle(actx, ns, id); err != nil {
+				readErr = err
+				return
+			}
+			if !rdr.Next() {
+				break
+			}
 			rec := rdr.RecordBatch()
 			first, wait, err := s.engine.AppendAsync(actx, ns, id, rec)
 			if err != nil {
@@ -282,6 +297,36 @@ func (s *Service) DoPut(stream flight.FlightService_DoPutServer) error {
 
 // maxInFlight bounds the batches of one DoPut stream queued for durability.
 const maxInFlight = 8
+
+// MaxThrottle is how long DoPut holds a producer back, in one wait, before
+// it gives up with RESOURCE_EXHAUSTED.
+const MaxThrottle = 30 * time.Second
+
+// throttle waits while the dataset's consumers lag beyond the bound,
+// polling at most every 200 ms, and fails with RESOURCE_EXHAUSTED (with
+// the lagging consumer and a retry delay) after MaxThrottle.
+func (s *Service) throttle(ctx context.Context, ns, id string) error {
+	var waited time.Duration
+	for {
+		err := s.engine.Admit(ns, id)
+		var lag *runtime.LagError
+		if !errors.As(err, &lag) {
+			return err
+		}
+		if waited >= MaxThrottle {
+			return status.Errorf(codes.ResourceExhausted, "%v (waited %s; retry after %s)", err, waited.Round(time.Millisecond), lag.RetryAfter.Round(time.Millisecond))
+		}
+		d := min(lag.RetryAfter, 200*time.Millisecond, MaxThrottle-waited)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		waited += d
+	}
+}
 
 // DoGet streams a dataset from an offset, or another source by kind.
 func (s *Service) DoGet(tkt *flight.Ticket, stream flight.FlightService_DoGetServer) error {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -139,7 +140,16 @@ func WriteJSON(w http.ResponseWriter, code int, v any) {
 func WriteError(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	var mbe *http.MaxBytesError
+	var lag *runtime.LagError
 	switch {
+	case errors.As(err, &lag):
+		secs := int64(math.Ceil(lag.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+		WriteJSON(w, http.StatusTooManyRequests, map[string]any{
+			"detail": err.Error(), "dataset": lag.Dataset, "lagging": lag.Consumer, "lag_rows": lag.Lag,
+			"max_lag_rows": lag.Max, "retry_after_seconds": lag.RetryAfter.Seconds(),
+		})
+		return
 	case errors.Is(err, runtime.ErrNotFound):
 		code = http.StatusNotFound
 	case errors.Is(err, runtime.ErrExists):
@@ -198,9 +208,18 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // upload appends a JSON list of row objects to a dataset, all or nothing.
+// When the dataset's consumers lag too far behind (runtime.Engine.Admit),
+// it answers 429 Too Many Requests before reading the body, with a
+// Retry-After header (whole seconds) and a JSON detail naming the lagging
+// consumer; nothing of that body is stored, so the client sends it again.
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	p, _ := auth.FromContext(r.Context())
 	id := r.PathValue("id")
+	if err := a.o.Engine.Admit(p.Namespace, id); err != nil {
+		a.o.Metrics.IngestRejected.WithLabelValues("rest", "backpressure").Inc()
+		WriteError(w, err)
+		return
+	}
 	body, err := readBody(r)
 	if err != nil {
 		a.o.Metrics.IngestRejected.WithLabelValues("rest", "body").Inc()

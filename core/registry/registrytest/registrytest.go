@@ -36,6 +36,8 @@ func Run(t *testing.T, open Opener) {
 		{"Features", testFeatures},
 		{"Models", testModels},
 		{"Versions", testVersions},
+		{"Thinning", testThinning},
+		{"Retention", testRetention},
 		{"Aliases", testAliases},
 		{"NotFound", testNotFound},
 		{"Invalid", testInvalid},
@@ -880,5 +882,129 @@ func testCancelledContext(t *testing.T, s registry.Store) {
 	must(t, "ListVersions", err)
 	if len(vs) != 0 {
 		t.Fatalf("a cancelled AddVersion stored %d versions", len(vs))
+	}
+}
+
+// testThinning applies registry.ThinPlan the way the runtime does, after
+// every new version, and checks what ThinVersions keeps: pinned versions
+// (with their labels), the current version, the most recent ones and a
+// logarithmic spread of older ones; a thinned version stays listed, and
+// GetVersion on it is ErrThinned (an ErrNotFound).
+func testThinning(t *testing.T, s registry.Store) {
+	ctx := ctxFor(t)
+	must(t, "CreateModel", s.CreateModel(ctx, registry.Model{Namespace: "ns", Name: "m"}))
+	const keep = 5
+	pinned := map[int64]string{}
+	for i := 1; i <= 60; i++ {
+		in := registry.Version{Namespace: "ns", Model: "m", Snapshot: []byte(fmt.Sprintf("snap-%d", i))}
+		if i%17 == 0 {
+			in.Pinned, in.Label = true, fmt.Sprintf("before-launch-%d", i)
+		}
+		v, err := s.AddVersion(ctx, in)
+		must(t, "AddVersion", err)
+		if v.Pinned != in.Pinned || v.Label != in.Label || v.Thinned() {
+			t.Fatalf("AddVersion returned %+v for %+v", v, in)
+		}
+		if in.Pinned {
+			pinned[v.ID] = in.Label
+		}
+		if i == 3 { // the model serves from version 3 for good
+			m, err := s.GetModel(ctx, "ns", "m")
+			must(t, "GetModel", err)
+			m.CurrentVersion = 3
+			must(t, "UpdateModel", s.UpdateModel(ctx, m))
+		}
+		vs, err := s.ListVersions(ctx, "ns", "m")
+		must(t, "ListVersions", err)
+		plan := registry.ThinPlan(vs, 3, keep)
+		n, err := s.ThinVersions(ctx, "ns", "m", plan)
+		must(t, "ThinVersions", err)
+		if n != len(plan) {
+			t.Fatalf("ThinVersions(%v) thinned %d", plan, n)
+		}
+	}
+	// Thinning everything is refused for pinned and current versions.
+	all := make([]int64, 0, 62)
+	for id := int64(1); id <= 62; id++ { // 61 and 62 do not exist
+		all = append(all, id)
+	}
+	vs, err := s.ListVersions(ctx, "ns", "m")
+	must(t, "ListVersions", err)
+	if len(vs) != 60 {
+		t.Fatalf("%d versions listed after thinning, want all 60", len(vs))
+	}
+	var live []int64
+	for _, v := range vs {
+		if v.Pinned != (pinned[v.ID] != "") || v.Label != pinned[v.ID] {
+			t.Fatalf("version %d came back pinned=%v label=%q", v.ID, v.Pinned, v.Label)
+		}
+		if !v.Thinned() {
+			live = append(live, v.ID)
+			got, err := s.GetVersion(ctx, "ns", "m", v.ID)
+			must(t, "GetVersion", err)
+			if string(got.Snapshot) != fmt.Sprintf("snap-%d", v.ID) {
+				t.Fatalf("kept version %d has snapshot %q", v.ID, got.Snapshot)
+			}
+			continue
+		}
+		roughlyNow(t, "ThinnedAt", *v.ThinnedAt)
+		if v.Pinned || v.ID == 3 || v.ID > 60-keep {
+			t.Fatalf("version %d was thinned (pinned %v)", v.ID, v.Pinned)
+		}
+		_, err := s.GetVersion(ctx, "ns", "m", v.ID)
+		wantErr(t, "GetVersion of a thinned version", err, registry.ErrThinned)
+		wantErr(t, "GetVersion of a thinned version", err, registry.ErrNotFound)
+	}
+	// Kept: 3 pinned, the current one, the 5 newest, one per power-of-two
+	// band of distance from the newest among the others.
+	want := []int64{1, 3, 17, 34, 38, 46, 51, 53, 56, 57, 58, 59, 60}
+	if !slices.Equal(live, want) {
+		t.Fatalf("versions with snapshots after thinning: %v, want %v", live, want)
+	}
+	n, err := s.ThinVersions(ctx, "ns", "m", all)
+	must(t, "ThinVersions of everything", err)
+	vs, _ = s.ListVersions(ctx, "ns", "m")
+	var still []int64
+	for _, v := range vs {
+		if !v.Thinned() {
+			still = append(still, v.ID)
+		}
+	}
+	if want := []int64{3, 17, 34, 51}; !slices.Equal(still, want) || n != len(live)-len(want) {
+		t.Fatalf("after thinning every ID: kept %v (thinned %d), want %v", still, n, want)
+	}
+	_, err = s.ThinVersions(ctx, "ns", "nope", []int64{1})
+	wantErr(t, "ThinVersions of a missing model", err, registry.ErrNotFound)
+}
+
+// testRetention checks that datasets and models store their retention.
+func testRetention(t *testing.T, s registry.Store) {
+	ctx := ctxFor(t)
+	r := registry.Retention{MaxAge: 36 * time.Hour, MaxBytes: 5 << 30}
+	must(t, "CreateDataset", s.CreateDataset(ctx, registry.Dataset{Namespace: "ns", ID: "d", Schema: testSchema(t), Retention: r}))
+	d, err := s.GetDataset(ctx, "ns", "d")
+	must(t, "GetDataset", err)
+	if d.Retention != r {
+		t.Fatalf("dataset retention %+v, want %+v", d.Retention, r)
+	}
+	d.Retention = registry.Retention{MaxAge: -1 * time.Millisecond, MaxBytes: 0}
+	must(t, "UpdateDataset", s.UpdateDataset(ctx, d))
+	d, err = s.GetDataset(ctx, "ns", "d")
+	must(t, "GetDataset", err)
+	if d.Retention != (registry.Retention{MaxAge: -time.Millisecond}) {
+		t.Fatalf("dataset retention after update %+v", d.Retention)
+	}
+	must(t, "CreateModel", s.CreateModel(ctx, registry.Model{Namespace: "ns", Name: "m", Retention: r}))
+	m, err := s.GetModel(ctx, "ns", "m")
+	must(t, "GetModel", err)
+	if m.Retention != r {
+		t.Fatalf("model retention %+v, want %+v", m.Retention, r)
+	}
+	m.Retention.MaxBytes = 1 << 20
+	must(t, "UpdateModel", s.UpdateModel(ctx, m))
+	ms, err := s.ListModels(ctx, "ns")
+	must(t, "ListModels", err)
+	if len(ms) != 1 || ms[0].Retention != (registry.Retention{MaxAge: 36 * time.Hour, MaxBytes: 1 << 20}) {
+		t.Fatalf("ListModels retention %+v", ms)
 	}
 }

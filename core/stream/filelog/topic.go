@@ -73,6 +73,9 @@ type topic struct {
 	notify  chan struct{}
 	closed  bool
 	handles map[*handle]struct{}
+	// trimMu is held for reading by every read and for writing by a trim
+	// while it closes the files of removed segments.
+	trimMu sync.RWMutex
 }
 
 // readSchemaFile reads a topic's schema.
@@ -689,6 +692,8 @@ func (t *topic) read(ctx context.Context, h *handle, from int64, maxRows int) ([
 	if err := ctx.Err(); err != nil {
 		return nil, from, err
 	}
+	t.trimMu.RLock()
+	defer t.trimMu.RUnlock()
 	t.mu.RLock()
 	if h.closed || t.closed {
 		t.mu.RUnlock()
@@ -696,9 +701,13 @@ func (t *topic) read(ctx context.Context, h *handle, from int64, maxRows int) ([
 	}
 	end := t.end
 	segs := t.segs
+	start := t.startLocked()
 	t.mu.RUnlock()
 	if from < 0 || from > end {
 		return nil, from, fmt.Errorf("read at %d (end %d): %w", from, end, stream.ErrOutOfRange)
+	}
+	if from < start {
+		return nil, from, fmt.Errorf("read at %d (start %d): %w", from, start, stream.ErrTrimmed)
 	}
 	if from == end {
 		return nil, from, nil

@@ -7,8 +7,10 @@ package memlog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -98,6 +100,7 @@ func (b *Broker) Close() error {
 type entry struct {
 	first int64
 	rec   arrow.RecordBatch
+	at    time.Time // when it was appended
 }
 
 // topic holds the rows of one topic, shared by its handles.
@@ -107,6 +110,7 @@ type topic struct {
 
 	mu      sync.RWMutex
 	entries []entry
+	start   int64 // offset of the oldest row kept (retention)
 	end     int64
 	notify  chan struct{} // closed and replaced on every append and on shut
 	dead    bool
@@ -150,7 +154,10 @@ type handle struct {
 	closed bool          // guarded by t.mu
 }
 
-var _ stream.Log = (*handle)(nil)
+var (
+	_ stream.Log     = (*handle)(nil)
+	_ stream.Trimmer = (*handle)(nil)
+)
 
 // closeLocked marks h closed; t.mu must be held for writing.
 func (h *handle) closeLocked() {
@@ -182,7 +189,7 @@ func (h *handle) Append(ctx context.Context, rec arrow.RecordBatch) (int64, erro
 		return first, nil
 	}
 	rec.Retain()
-	t.entries = append(t.entries, entry{first: first, rec: rec})
+	t.entries = append(t.entries, entry{first: first, rec: rec, at: time.Now()})
 	t.end += n
 	close(t.notify)
 	t.notify = make(chan struct{})
@@ -214,6 +221,9 @@ func (h *handle) Read(ctx context.Context, from int64, maxRows int) ([]arrow.Rec
 	}
 	if from < 0 || from > t.end {
 		return nil, from, fmt.Errorf("memlog: read %q at %d (end %d): %w", t.name, from, t.end, stream.ErrOutOfRange)
+	}
+	if from < t.start {
+		return nil, from, fmt.Errorf("memlog: read %q at %d (start %d): %w", t.name, from, t.start, stream.ErrTrimmed)
 	}
 	if from == t.end {
 		return nil, from, nil
@@ -286,4 +296,52 @@ func (h *handle) Close() error {
 	h.closeLocked()
 	delete(t.handles, h)
 	return nil
+}
+
+// Start implements stream.Trimmer.
+func (h *handle) Start() int64 {
+	h.t.mu.RLock()
+	defer h.t.mu.RUnlock()
+	return h.t.start
+}
+
+// Segments implements stream.Trimmer: each appended batch is a segment, its
+// size the bytes of its buffers.
+func (h *handle) Segments() []stream.Segment {
+	t := h.t
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]stream.Segment, 0, len(t.entries))
+	for _, e := range t.entries {
+		var n int64
+		for _, c := range e.rec.Columns() {
+			n += int64(c.Data().SizeInBytes())
+		}
+		out = append(out, stream.Segment{Base: e.first, End: e.first + e.rec.NumRows(), Bytes: n, LastWrite: e.at})
+	}
+	return out
+}
+
+// TrimBefore implements stream.Trimmer: it drops (and releases) the batches
+// whose rows all lie before off, except the newest one.
+func (h *handle) TrimBefore(ctx context.Context, off int64) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("memlog: trim %q: %w", h.t.name, err)
+	}
+	t := h.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if h.closed || t.dead {
+		return 0, fmt.Errorf("memlog: trim %q: %w", t.name, stream.ErrClosed)
+	}
+	k := 0
+	for k < len(t.entries)-1 && t.entries[k].first+t.entries[k].rec.NumRows() <= off {
+		t.entries[k].rec.Release()
+		k++
+	}
+	if k > 0 {
+		t.entries = slices.Clone(t.entries[k:])
+		t.start = t.entries[0].first
+	}
+	return t.start, nil
 }

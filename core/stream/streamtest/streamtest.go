@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,12 +165,15 @@ func Run(t *testing.T, open OpenFunc, opts ...Option) {
 		{"Delete", testDelete},
 		{"Closed", testClosed},
 		{"BadTopic", testBadTopic},
+		{"Trim", testTrim},
+		{"TrimWhileReading", testTrimWhileReading},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}
 	if c.reopen != nil {
 		t.Run("Reopen", func(t *testing.T) { testReopen(t, open, c.reopen) })
+		t.Run("TrimReopen", func(t *testing.T) { testTrimReopen(t, open, c.reopen) })
 	}
 }
 
@@ -723,5 +728,228 @@ func testReopen(t *testing.T, open OpenFunc, reopen ReopenFunc) {
 	l = openLog(t, ctx, b, "suite.reopen")
 	if l.End() != 0 {
 		t.Fatalf("deleted topic came back with %d rows", l.End())
+	}
+}
+
+// trimmer returns l as a stream.Trimmer; a back end without retention skips
+// the trim tests.
+func trimmer(t *testing.T, l stream.Log) stream.Trimmer {
+	t.Helper()
+	tr, ok := l.(stream.Trimmer)
+	if !ok {
+		t.Skipf("%T does not implement stream.Trimmer", l)
+	}
+	return tr
+}
+
+// fillSegments appends batches of 200 rows until the log has at least min
+// segments (or 20,000 rows), and returns the end.
+func fillSegments(t *testing.T, ctx context.Context, l stream.Log, tr stream.Trimmer, min int) int64 {
+	t.Helper()
+	end := l.End()
+	for len(tr.Segments()) < min && end < 20000 {
+		appendRange(t, ctx, l, end, end+200, 0)
+		end += 200
+	}
+	return end
+}
+
+// checkSegments checks that the segments are contiguous, cover
+// [Start(), End()) and take bytes.
+func checkSegments(t *testing.T, l stream.Log, tr stream.Trimmer) []stream.Segment {
+	t.Helper()
+	segs := tr.Segments()
+	if len(segs) == 0 {
+		t.Fatal("Segments() is empty")
+	}
+	if segs[0].Base != tr.Start() {
+		t.Fatalf("first segment starts at %d, Start() = %d", segs[0].Base, tr.Start())
+	}
+	for i, s := range segs {
+		if i > 0 && s.Base != segs[i-1].End {
+			t.Fatalf("segment %d starts at %d, previous ends at %d", i, s.Base, segs[i-1].End)
+		}
+		if s.End < s.Base || (i < len(segs)-1 && s.End == s.Base) {
+			t.Fatalf("segment %d is [%d, %d)", i, s.Base, s.End)
+		}
+		if s.End > s.Base && s.Bytes <= 0 {
+			t.Fatalf("segment %d of %d rows takes %d bytes", i, s.End-s.Base, s.Bytes)
+		}
+		if s.End > s.Base && s.LastWrite.IsZero() {
+			t.Fatalf("segment %d has no last write time", i)
+		}
+	}
+	if last := segs[len(segs)-1].End; last != l.End() {
+		t.Fatalf("last segment ends at %d, End() = %d", last, l.End())
+	}
+	return segs
+}
+
+func testTrim(t *testing.T, open OpenFunc) {
+	ctx := ctxT(t)
+	b := open(t)
+	defer b.Close()
+	l := openLog(t, ctx, b, "suite.trim")
+	tr := trimmer(t, l)
+	if tr.Start() != 0 {
+		t.Fatalf("Start() of a new log = %d", tr.Start())
+	}
+	if start, err := tr.TrimBefore(ctx, 0); err != nil || start != 0 {
+		t.Fatalf("TrimBefore(0) on an empty log = %d, %v", start, err)
+	}
+	end := fillSegments(t, ctx, l, tr, 4)
+	segs := checkSegments(t, l, tr)
+	other := openLog(t, ctx, b, "suite.trim") // a second handle sees the trim
+	defer other.Close()
+
+	mid := end / 2
+	start, err := tr.TrimBefore(ctx, mid)
+	if err != nil {
+		t.Fatalf("TrimBefore(%d): %v", mid, err)
+	}
+	if start > mid {
+		t.Fatalf("TrimBefore(%d) moved the start to %d, past the asked offset", mid, start)
+	}
+	if len(segs) >= 3 && start == 0 {
+		t.Fatalf("TrimBefore(%d) removed nothing from %d segments", mid, len(segs))
+	}
+	if !slices.ContainsFunc(segs, func(s stream.Segment) bool { return s.Base == start }) {
+		t.Fatalf("new start %d is not a segment boundary", start)
+	}
+	if tr.Start() != start || other.(stream.Trimmer).Start() != start {
+		t.Fatalf("Start() = %d / %d on the two handles, TrimBefore said %d", tr.Start(), other.(stream.Trimmer).Start(), start)
+	}
+	if l.End() != end {
+		t.Fatalf("End() after trim = %d, want %d", l.End(), end)
+	}
+	checkSegments(t, l, tr)
+	if start > 0 {
+		for _, from := range []int64{0, start - 1} {
+			_, _, err := other.Read(ctx, from, 10)
+			if !errors.Is(err, stream.ErrTrimmed) || !errors.Is(err, stream.ErrOutOfRange) {
+				t.Fatalf("read at %d before start %d: %v, want ErrTrimmed (an ErrOutOfRange)", from, start, err)
+			}
+		}
+	}
+	checkRows(t, readAll(t, ctx, other, start, 333), start, 0)
+	// Appends go on at the same offsets.
+	if first := appendRange(t, ctx, l, end, end+50, 0); first != end {
+		t.Fatalf("append after trim: first %d, want %d", first, end)
+	}
+	end += 50
+	checkRows(t, readAll(t, ctx, l, start, 0), start, 0)
+
+	// Trimming beyond the end keeps the last segment and its rows.
+	start, err = tr.TrimBefore(ctx, end+1000)
+	if err != nil {
+		t.Fatalf("TrimBefore past the end: %v", err)
+	}
+	if start >= end {
+		t.Fatalf("TrimBefore past the end emptied the log: start %d, end %d", start, end)
+	}
+	segs = checkSegments(t, l, tr)
+	if len(segs) != 1 {
+		t.Fatalf("%d segments after trimming everything, want the last one", len(segs))
+	}
+	checkRows(t, readAll(t, ctx, l, start, 0), start, 0)
+	// Trimming backwards is a no-op.
+	if again, err := tr.TrimBefore(ctx, 0); err != nil || again != start {
+		t.Fatalf("TrimBefore(0) after a trim = %d, %v, want %d", again, err, start)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.TrimBefore(ctx, end); !errors.Is(err, stream.ErrClosed) {
+		t.Fatalf("TrimBefore on a closed handle: %v, want ErrClosed", err)
+	}
+}
+
+// testTrimWhileReading trims a log while readers read its newest rows and
+// a writer appends: no reader of a kept row fails, and no row changes.
+func testTrimWhileReading(t *testing.T, open OpenFunc) {
+	ctx := ctxT(t)
+	b := open(t)
+	defer b.Close()
+	l := openLog(t, ctx, b, "suite.trimread")
+	tr := trimmer(t, l)
+	end := fillSegments(t, ctx, l, tr, 3)
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	var stop atomic.Bool
+	wg.Add(1)
+	go func() { // writer
+		defer wg.Done()
+		for e := end; e < end+4000; e += 100 {
+			rec := Batch(e, e+100, 0)
+			_, err := l.Append(ctx, rec)
+			rec.Release()
+			if err != nil {
+				errc <- err
+				return
+			}
+		}
+	}()
+	for r := 0; r < 2; r++ {
+		wg.Add(1)
+		go func() { // readers of the last 100 rows
+			defer wg.Done()
+			for i := 0; i < 200 && !stop.Load(); i++ {
+				e := l.End()
+				from := max(tr.Start(), e-100)
+				recs, _, err := l.Read(ctx, from, 100)
+				if errors.Is(err, stream.ErrTrimmed) {
+					continue // the trimmer overtook this reader; allowed
+				}
+				if err != nil {
+					errc <- fmt.Errorf("read at %d: %w", from, err)
+					return
+				}
+				for j, row := range Rows(t, recs) {
+					if want := Expected(from+int64(j), 0); row != want {
+						errc <- fmt.Errorf("row %d: got %+v, want %+v", from+int64(j), row, want)
+					}
+				}
+				release(recs)
+			}
+		}()
+	}
+	for i := 0; i < 50; i++ {
+		if _, err := tr.TrimBefore(ctx, l.End()-300); err != nil {
+			t.Fatalf("trim: %v", err)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	checkSegments(t, l, tr)
+}
+
+// testTrimReopen checks that a trim survives a restart of the broker.
+func testTrimReopen(t *testing.T, open OpenFunc, reopen ReopenFunc) {
+	ctx := ctxT(t)
+	b := open(t)
+	l := openLog(t, ctx, b, "suite.trimreopen")
+	tr := trimmer(t, l)
+	end := fillSegments(t, ctx, l, tr, 4)
+	start, err := tr.TrimBefore(ctx, end/2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = reopen(t, b)
+	defer b.Close()
+	l = openLog(t, ctx, b, "suite.trimreopen")
+	tr = trimmer(t, l)
+	if tr.Start() != start || l.End() != end {
+		t.Fatalf("after reopen: Start() %d, End() %d; want %d, %d", tr.Start(), l.End(), start, end)
+	}
+	checkSegments(t, l, tr)
+	checkRows(t, readAll(t, ctx, l, start, 0), start, 0)
+	if start > 0 {
+		if _, _, err := l.Read(ctx, start-1, 1); !errors.Is(err, stream.ErrTrimmed) {
+			t.Fatalf("read before start after reopen: %v, want ErrTrimmed", err)
+		}
 	}
 }

@@ -224,32 +224,49 @@ class Api:
         if headers:
             hdrs.update(headers)
         method = method.upper()
-        for attempt in range(_RETRIES + 1):
+        deadline = time.monotonic() + self.max_backpressure_wait
+        backoff = 0.05
+        attempt = 0
+        while True:
             req = urllib.request.Request(url, data=body, headers=hdrs, method=method)
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout, context=self._ssl_context()) as resp:
                     return Response(resp.status, resp.read(), resp.headers)
             except urllib.error.HTTPError as err:
                 content = err.read()
+                if err.code == 429:
+                    # Backpressure or a rate limit: the server refused the
+                    # request before processing it. Wait as long as it asks
+                    # (Retry-After), backing off, and send it again until
+                    # max_backpressure_wait runs out.
+                    wait = _retry_after(err.headers, backoff)
+                    if time.monotonic() + wait > deadline:
+                        raise ApiException(_detail(err.code, content), err.code) from None
+                    time.sleep(wait)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
                 wait = _retry_wait(method, err.code, err.headers, attempt)
                 if wait is not None:
+                    attempt += 1
                     time.sleep(wait)
                     continue
-                detail = _detail(err.code, content)
-                if err.code == 404:
-                    raise NotFoundException(detail) from None
-                if err.code == 401:
-                    raise AuthenticationError(detail) from None
-                raise ApiException(detail, err.code) from None
+                try:
+                    self._raise_http(err.code, content)
+                except ApiException as e:
+                    raise e from None
             except (urllib.error.URLError, socket.timeout, ConnectionError) as err:
                 reason = getattr(err, "reason", err)
                 if attempt < _RETRIES and _safe_to_resend(method, reason):
                     time.sleep(_BACKOFF * 2**attempt)
+                    attempt += 1
                     continue
                 raise BackendConnectionError(
                     f"cannot reach the Spate backend at {self.config.BACKEND_SERVER_ADDRESS}: {reason}"
                 ) from None
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    #: Longest total time a request waits out HTTP 429 (backpressure or the
+    #: per-key rate limit) before the error is raised.
+    max_backpressure_wait: float = 300.0
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         """The TLS settings for an https:// backend: the certificates of
@@ -257,6 +274,16 @@ class Api:
         if not self.config.TLS:
             return None
         return ssl.create_default_context(cafile=self.config.CA_FILE)
+
+    @staticmethod
+    def _raise_http(code: int, content: bytes) -> None:
+        """Raise the exception of a non-2xx answer."""
+        detail = _detail(code, content)
+        if code == 404:
+            raise NotFoundException(detail)
+        if code == 401:
+            raise AuthenticationError(detail)
+        raise ApiException(detail, code)
 
     def predict(self, model_name: str, row: Mapping[str, Any]) -> dict[str, Any]:
         """Synchronous inference: ``POST {backend}/model/{model_name}/predict``
@@ -333,3 +360,13 @@ def __getattr__(name: str) -> Any:
     if name == "headers":
         return api.headers
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _retry_after(headers: Any, fallback: float) -> float:
+    """The delay a 429 answer asks for (Retry-After in seconds, or the
+    retry_after_seconds of its JSON detail), at least ``fallback``."""
+    try:
+        ra = float(headers.get("Retry-After", "") or 0)
+    except (TypeError, ValueError):
+        ra = 0.0
+    return max(ra, fallback)

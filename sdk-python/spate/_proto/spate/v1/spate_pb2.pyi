@@ -56,6 +56,22 @@ class LoginResponse(_message.Message):
     namespace: str
     def __init__(self, token: _Optional[str] = ..., expires_at_unix: _Optional[int] = ..., namespace: _Optional[str] = ...) -> None: ...
 
+class Retention(_message.Message):
+    __slots__ = ("max_age_seconds", "max_bytes")
+    MAX_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    max_age_seconds: int
+    max_bytes: int
+    def __init__(self, max_age_seconds: _Optional[int] = ..., max_bytes: _Optional[int] = ...) -> None: ...
+
+class SetDatasetRetentionRequest(_message.Message):
+    __slots__ = ("dataset_id", "retention")
+    DATASET_ID_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_FIELD_NUMBER: _ClassVar[int]
+    dataset_id: str
+    retention: Retention
+    def __init__(self, dataset_id: _Optional[str] = ..., retention: _Optional[_Union[Retention, _Mapping]] = ...) -> None: ...
+
 class Field(_message.Message):
     __slots__ = ("name", "type")
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -75,7 +91,7 @@ class CreateDatasetRequest(_message.Message):
     def __init__(self, dataset_id: _Optional[str] = ..., fields: _Optional[_Iterable[_Union[Field, _Mapping]]] = ..., key_field: _Optional[str] = ...) -> None: ...
 
 class Dataset(_message.Message):
-    __slots__ = ("dataset_id", "fields", "key_field", "row_count", "last_offset", "created_at_unix", "timestamp_fields")
+    __slots__ = ("dataset_id", "fields", "key_field", "row_count", "last_offset", "created_at_unix", "timestamp_fields", "retention", "feature_start_offset")
     class TimestampFieldsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +106,8 @@ class Dataset(_message.Message):
     LAST_OFFSET_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_UNIX_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_START_OFFSET_FIELD_NUMBER: _ClassVar[int]
     dataset_id: str
     fields: _containers.RepeatedCompositeFieldContainer[Field]
     key_field: str
@@ -97,7 +115,9 @@ class Dataset(_message.Message):
     last_offset: int
     created_at_unix: int
     timestamp_fields: _containers.ScalarMap[str, str]
-    def __init__(self, dataset_id: _Optional[str] = ..., fields: _Optional[_Iterable[_Union[Field, _Mapping]]] = ..., key_field: _Optional[str] = ..., row_count: _Optional[int] = ..., last_offset: _Optional[int] = ..., created_at_unix: _Optional[int] = ..., timestamp_fields: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    retention: Retention
+    feature_start_offset: int
+    def __init__(self, dataset_id: _Optional[str] = ..., fields: _Optional[_Iterable[_Union[Field, _Mapping]]] = ..., key_field: _Optional[str] = ..., row_count: _Optional[int] = ..., last_offset: _Optional[int] = ..., created_at_unix: _Optional[int] = ..., timestamp_fields: _Optional[_Mapping[str, str]] = ..., retention: _Optional[_Union[Retention, _Mapping]] = ..., feature_start_offset: _Optional[int] = ...) -> None: ...
 
 class GetDatasetRequest(_message.Message):
     __slots__ = ("dataset_id",)
@@ -214,6 +234,22 @@ class DropFeatureRequest(_message.Message):
     name: str
     def __init__(self, dataset_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
+class CreateVersionRequest(_message.Message):
+    __slots__ = ("name", "label")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    label: str
+    def __init__(self, name: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+
+class SetModelRetentionRequest(_message.Message):
+    __slots__ = ("name", "retention")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    retention: Retention
+    def __init__(self, name: _Optional[str] = ..., retention: _Optional[_Union[Retention, _Mapping]] = ...) -> None: ...
+
 class AlgorithmsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -237,7 +273,7 @@ class LabelSpec(_message.Message):
     def __init__(self, dataset_id: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
 
 class DeployRequest(_message.Message):
-    __slots__ = ("name", "dataset_id", "model_configs_json", "numerical_fields", "categorical_fields", "time_field", "label", "predict_only", "initial_state", "version_every_samples", "version_every_seconds", "metrics", "max_pending")
+    __slots__ = ("name", "dataset_id", "model_configs_json", "numerical_fields", "categorical_fields", "time_field", "label", "predict_only", "initial_state", "version_every_samples", "version_every_seconds", "metrics", "max_pending", "retention", "keep_versions")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DATASET_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_CONFIGS_JSON_FIELD_NUMBER: _ClassVar[int]
@@ -251,6 +287,8 @@ class DeployRequest(_message.Message):
     VERSION_EVERY_SECONDS_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
     MAX_PENDING_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_FIELD_NUMBER: _ClassVar[int]
+    KEEP_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
     dataset_id: str
     model_configs_json: str
@@ -264,10 +302,12 @@ class DeployRequest(_message.Message):
     version_every_seconds: float
     metrics: _containers.RepeatedScalarFieldContainer[str]
     max_pending: int
-    def __init__(self, name: _Optional[str] = ..., dataset_id: _Optional[str] = ..., model_configs_json: _Optional[str] = ..., numerical_fields: _Optional[_Iterable[str]] = ..., categorical_fields: _Optional[_Iterable[str]] = ..., time_field: _Optional[str] = ..., label: _Optional[_Union[LabelSpec, _Mapping]] = ..., predict_only: _Optional[bool] = ..., initial_state: _Optional[bytes] = ..., version_every_samples: _Optional[int] = ..., version_every_seconds: _Optional[float] = ..., metrics: _Optional[_Iterable[str]] = ..., max_pending: _Optional[int] = ...) -> None: ...
+    retention: Retention
+    keep_versions: int
+    def __init__(self, name: _Optional[str] = ..., dataset_id: _Optional[str] = ..., model_configs_json: _Optional[str] = ..., numerical_fields: _Optional[_Iterable[str]] = ..., categorical_fields: _Optional[_Iterable[str]] = ..., time_field: _Optional[str] = ..., label: _Optional[_Union[LabelSpec, _Mapping]] = ..., predict_only: _Optional[bool] = ..., initial_state: _Optional[bytes] = ..., version_every_samples: _Optional[int] = ..., version_every_seconds: _Optional[float] = ..., metrics: _Optional[_Iterable[str]] = ..., max_pending: _Optional[int] = ..., retention: _Optional[_Union[Retention, _Mapping]] = ..., keep_versions: _Optional[int] = ...) -> None: ...
 
 class ModelStats(_message.Message):
-    __slots__ = ("input_offset", "label_offset", "input_end", "label_end", "predicted", "learned", "pending_rows", "parked_labels", "dropped_rows", "dropped_labels", "bad_labels", "rows_per_second", "labels_per_second", "label_join_rate", "latency_p50_seconds", "latency_p99_seconds", "metrics", "last_error")
+    __slots__ = ("input_offset", "label_offset", "input_end", "label_end", "predicted", "learned", "pending_rows", "parked_labels", "dropped_rows", "dropped_labels", "bad_labels", "rows_per_second", "labels_per_second", "label_join_rate", "latency_p50_seconds", "latency_p99_seconds", "metrics", "last_error", "output_start", "evaluation_start")
     class MetricsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -293,6 +333,8 @@ class ModelStats(_message.Message):
     LATENCY_P99_SECONDS_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_START_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_START_FIELD_NUMBER: _ClassVar[int]
     input_offset: int
     label_offset: int
     input_end: int
@@ -311,10 +353,12 @@ class ModelStats(_message.Message):
     latency_p99_seconds: float
     metrics: _containers.ScalarMap[str, float]
     last_error: str
-    def __init__(self, input_offset: _Optional[int] = ..., label_offset: _Optional[int] = ..., input_end: _Optional[int] = ..., label_end: _Optional[int] = ..., predicted: _Optional[int] = ..., learned: _Optional[int] = ..., pending_rows: _Optional[int] = ..., parked_labels: _Optional[int] = ..., dropped_rows: _Optional[int] = ..., dropped_labels: _Optional[int] = ..., bad_labels: _Optional[int] = ..., rows_per_second: _Optional[float] = ..., labels_per_second: _Optional[float] = ..., label_join_rate: _Optional[float] = ..., latency_p50_seconds: _Optional[float] = ..., latency_p99_seconds: _Optional[float] = ..., metrics: _Optional[_Mapping[str, float]] = ..., last_error: _Optional[str] = ...) -> None: ...
+    output_start: int
+    evaluation_start: int
+    def __init__(self, input_offset: _Optional[int] = ..., label_offset: _Optional[int] = ..., input_end: _Optional[int] = ..., label_end: _Optional[int] = ..., predicted: _Optional[int] = ..., learned: _Optional[int] = ..., pending_rows: _Optional[int] = ..., parked_labels: _Optional[int] = ..., dropped_rows: _Optional[int] = ..., dropped_labels: _Optional[int] = ..., bad_labels: _Optional[int] = ..., rows_per_second: _Optional[float] = ..., labels_per_second: _Optional[float] = ..., label_join_rate: _Optional[float] = ..., latency_p50_seconds: _Optional[float] = ..., latency_p99_seconds: _Optional[float] = ..., metrics: _Optional[_Mapping[str, float]] = ..., last_error: _Optional[str] = ..., output_start: _Optional[int] = ..., evaluation_start: _Optional[int] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "algorithm", "dataset_id", "state", "stage", "current_version", "model_configs_json", "numerical_fields", "categorical_fields", "time_field", "label", "predict_only", "metrics", "endpoint_paths", "stats", "created_at_unix")
+    __slots__ = ("name", "algorithm", "dataset_id", "state", "stage", "current_version", "model_configs_json", "numerical_fields", "categorical_fields", "time_field", "label", "predict_only", "metrics", "endpoint_paths", "stats", "created_at_unix", "retention", "version_every_samples", "version_every_seconds", "keep_versions")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ALGORITHM_FIELD_NUMBER: _ClassVar[int]
     DATASET_ID_FIELD_NUMBER: _ClassVar[int]
@@ -331,6 +375,10 @@ class ModelInfo(_message.Message):
     ENDPOINT_PATHS_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_UNIX_FIELD_NUMBER: _ClassVar[int]
+    RETENTION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_EVERY_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    VERSION_EVERY_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    KEEP_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
     algorithm: str
     dataset_id: str
@@ -347,7 +395,11 @@ class ModelInfo(_message.Message):
     endpoint_paths: _containers.RepeatedScalarFieldContainer[str]
     stats: ModelStats
     created_at_unix: int
-    def __init__(self, name: _Optional[str] = ..., algorithm: _Optional[str] = ..., dataset_id: _Optional[str] = ..., state: _Optional[str] = ..., stage: _Optional[str] = ..., current_version: _Optional[int] = ..., model_configs_json: _Optional[str] = ..., numerical_fields: _Optional[_Iterable[str]] = ..., categorical_fields: _Optional[_Iterable[str]] = ..., time_field: _Optional[str] = ..., label: _Optional[_Union[LabelSpec, _Mapping]] = ..., predict_only: _Optional[bool] = ..., metrics: _Optional[_Iterable[str]] = ..., endpoint_paths: _Optional[_Iterable[str]] = ..., stats: _Optional[_Union[ModelStats, _Mapping]] = ..., created_at_unix: _Optional[int] = ...) -> None: ...
+    retention: Retention
+    version_every_samples: int
+    version_every_seconds: float
+    keep_versions: int
+    def __init__(self, name: _Optional[str] = ..., algorithm: _Optional[str] = ..., dataset_id: _Optional[str] = ..., state: _Optional[str] = ..., stage: _Optional[str] = ..., current_version: _Optional[int] = ..., model_configs_json: _Optional[str] = ..., numerical_fields: _Optional[_Iterable[str]] = ..., categorical_fields: _Optional[_Iterable[str]] = ..., time_field: _Optional[str] = ..., label: _Optional[_Union[LabelSpec, _Mapping]] = ..., predict_only: _Optional[bool] = ..., metrics: _Optional[_Iterable[str]] = ..., endpoint_paths: _Optional[_Iterable[str]] = ..., stats: _Optional[_Union[ModelStats, _Mapping]] = ..., created_at_unix: _Optional[int] = ..., retention: _Optional[_Union[Retention, _Mapping]] = ..., version_every_samples: _Optional[int] = ..., version_every_seconds: _Optional[float] = ..., keep_versions: _Optional[int] = ...) -> None: ...
 
 class GetModelRequest(_message.Message):
     __slots__ = ("name",)
@@ -412,7 +464,7 @@ class GetEvaluationResponse(_message.Message):
     def __init__(self, index: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., next_index: _Optional[int] = ...) -> None: ...
 
 class Version(_message.Message):
-    __slots__ = ("id", "samples_seen", "metrics", "created_at_unix", "reason", "parent", "input_offset", "label_offset", "predicted")
+    __slots__ = ("id", "samples_seen", "metrics", "created_at_unix", "reason", "parent", "input_offset", "label_offset", "predicted", "label", "pinned", "thinned")
     class MetricsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -429,6 +481,9 @@ class Version(_message.Message):
     INPUT_OFFSET_FIELD_NUMBER: _ClassVar[int]
     LABEL_OFFSET_FIELD_NUMBER: _ClassVar[int]
     PREDICTED_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    PINNED_FIELD_NUMBER: _ClassVar[int]
+    THINNED_FIELD_NUMBER: _ClassVar[int]
     id: int
     samples_seen: int
     metrics: _containers.ScalarMap[str, float]
@@ -438,7 +493,10 @@ class Version(_message.Message):
     input_offset: int
     label_offset: int
     predicted: int
-    def __init__(self, id: _Optional[int] = ..., samples_seen: _Optional[int] = ..., metrics: _Optional[_Mapping[str, float]] = ..., created_at_unix: _Optional[int] = ..., reason: _Optional[str] = ..., parent: _Optional[int] = ..., input_offset: _Optional[int] = ..., label_offset: _Optional[int] = ..., predicted: _Optional[int] = ...) -> None: ...
+    label: str
+    pinned: bool
+    thinned: bool
+    def __init__(self, id: _Optional[int] = ..., samples_seen: _Optional[int] = ..., metrics: _Optional[_Mapping[str, float]] = ..., created_at_unix: _Optional[int] = ..., reason: _Optional[str] = ..., parent: _Optional[int] = ..., input_offset: _Optional[int] = ..., label_offset: _Optional[int] = ..., predicted: _Optional[int] = ..., label: _Optional[str] = ..., pinned: _Optional[bool] = ..., thinned: _Optional[bool] = ...) -> None: ...
 
 class ListVersionsResponse(_message.Message):
     __slots__ = ("versions",)

@@ -177,6 +177,11 @@ class DatasetServiceStub:
                 request_serializer=spate_dot_v1_dot_spate__pb2.DeleteDatasetRequest.SerializeToString,
                 response_deserializer=spate_dot_v1_dot_spate__pb2.DeleteDatasetResponse.FromString,
                 _registered_method=True)
+        self.SetDatasetRetention = channel.unary_unary(
+                '/spate.v1.DatasetService/SetDatasetRetention',
+                request_serializer=spate_dot_v1_dot_spate__pb2.SetDatasetRetentionRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.Dataset.FromString,
+                _registered_method=True)
 
 
 class DatasetServiceServicer:
@@ -208,6 +213,14 @@ class DatasetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetDatasetRetention(self, request, context):
+        """SetDatasetRetention bounds the dataset's derived log (its materialized
+        feature values). The dataset's own rows are never removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DatasetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -230,6 +243,11 @@ def add_DatasetServiceServicer_to_server(servicer, server):
                     servicer.DeleteDataset,
                     request_deserializer=spate_dot_v1_dot_spate__pb2.DeleteDatasetRequest.FromString,
                     response_serializer=spate_dot_v1_dot_spate__pb2.DeleteDatasetResponse.SerializeToString,
+            ),
+            'SetDatasetRetention': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDatasetRetention,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.SetDatasetRetentionRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.Dataset.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -342,6 +360,33 @@ class DatasetService:
             '/spate.v1.DatasetService/DeleteDataset',
             spate_dot_v1_dot_spate__pb2.DeleteDatasetRequest.SerializeToString,
             spate_dot_v1_dot_spate__pb2.DeleteDatasetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetDatasetRetention(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.DatasetService/SetDatasetRetention',
+            spate_dot_v1_dot_spate__pb2.SetDatasetRetentionRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.Dataset.FromString,
             options,
             channel_credentials,
             insecure,
@@ -717,7 +762,7 @@ class ModelServiceStub:
                 _registered_method=True)
         self.CreateVersion = channel.unary_unary(
                 '/spate.v1.ModelService/CreateVersion',
-                request_serializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+                request_serializer=spate_dot_v1_dot_spate__pb2.CreateVersionRequest.SerializeToString,
                 response_deserializer=spate_dot_v1_dot_spate__pb2.Version.FromString,
                 _registered_method=True)
         self.Rollback = channel.unary_unary(
@@ -734,6 +779,11 @@ class ModelServiceStub:
                 '/spate.v1.ModelService/GetLogs',
                 request_serializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
                 response_deserializer=spate_dot_v1_dot_spate__pb2.GetLogsResponse.FromString,
+                _registered_method=True)
+        self.SetModelRetention = channel.unary_unary(
+                '/spate.v1.ModelService/SetModelRetention',
+                request_serializer=spate_dot_v1_dot_spate__pb2.SetModelRetentionRequest.SerializeToString,
+                response_deserializer=spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
                 _registered_method=True)
 
 
@@ -797,7 +847,8 @@ class ModelServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateVersion(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """CreateVersion takes a version now; it is pinned (never thinned).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -816,6 +867,13 @@ class ModelServiceServicer:
 
     def GetLogs(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetModelRetention(self, request, context):
+        """SetModelRetention bounds the model's outputs and evaluations logs.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -870,7 +928,7 @@ def add_ModelServiceServicer_to_server(servicer, server):
             ),
             'CreateVersion': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateVersion,
-                    request_deserializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.FromString,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.CreateVersionRequest.FromString,
                     response_serializer=spate_dot_v1_dot_spate__pb2.Version.SerializeToString,
             ),
             'Rollback': grpc.unary_unary_rpc_method_handler(
@@ -887,6 +945,11 @@ def add_ModelServiceServicer_to_server(servicer, server):
                     servicer.GetLogs,
                     request_deserializer=spate_dot_v1_dot_spate__pb2.GetModelRequest.FromString,
                     response_serializer=spate_dot_v1_dot_spate__pb2.GetLogsResponse.SerializeToString,
+            ),
+            'SetModelRetention': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetModelRetention,
+                    request_deserializer=spate_dot_v1_dot_spate__pb2.SetModelRetentionRequest.FromString,
+                    response_serializer=spate_dot_v1_dot_spate__pb2.ModelInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1159,7 +1222,7 @@ class ModelService:
             request,
             target,
             '/spate.v1.ModelService/CreateVersion',
-            spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.CreateVersionRequest.SerializeToString,
             spate_dot_v1_dot_spate__pb2.Version.FromString,
             options,
             channel_credentials,
@@ -1242,6 +1305,33 @@ class ModelService:
             '/spate.v1.ModelService/GetLogs',
             spate_dot_v1_dot_spate__pb2.GetModelRequest.SerializeToString,
             spate_dot_v1_dot_spate__pb2.GetLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetModelRetention(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/spate.v1.ModelService/SetModelRetention',
+            spate_dot_v1_dot_spate__pb2.SetModelRetentionRequest.SerializeToString,
+            spate_dot_v1_dot_spate__pb2.ModelInfo.FromString,
             options,
             channel_credentials,
             insecure,
