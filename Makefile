@@ -7,7 +7,13 @@ BIN := bin/spate
 GO ?= go
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: all build setup run test test-go test-python vet demo feature-pipeline model live-data bench proto clean
+# The dashboard's browser suite (server/webtest, part of test-go) skips with
+# a message when no Chromium is installed; in CI that must fail instead.
+ifeq ($(CI),true)
+export SPATE_REQUIRE_BROWSER ?= 1
+endif
+
+.PHONY: all build setup run test test-go test-python test-browser screenshots vet demo feature-pipeline model live-data bench proto clean
 
 all: build
 
@@ -35,6 +41,15 @@ vet:
 
 test-go: setup
 	$(GO) test -race -timeout 25m ./...
+
+# Only the dashboard's browser suite: headless Chromium walks every page of
+# a real server running the fraud workflow (server/webtest/doc.go).
+test-browser: setup
+	$(GO) test -count=1 ./server/webtest/
+
+# Regenerate the dashboard screenshots that the README shows.
+screenshots: setup
+	SPATE_REQUIRE_BROWSER=1 SPATE_SCREENSHOT_DIR=$(abspath docs/screenshots) $(GO) test -count=1 -run '^TestDashboard$$' ./server/webtest/
 
 # The SDK's tests and its docstring examples (pyproject.toml's pytest
 # settings), against the freshly built server.

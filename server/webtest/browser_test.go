@@ -1,0 +1,338 @@
+package webtest
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// findChromium is the browser binary: SPATE_CHROMIUM, Debian's real ELF
+// (the /usr/bin/chromium wrapper only adds flags we set ourselves), or a
+// chromium/chrome on PATH.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("SPATE_CHROMIUM"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("SPATE_CHROMIUM=%s: %v", p, err)
+		}
+		return p
+	}
+	if _, err := os.Stat("/usr/lib/chromium/chromium"); err == nil {
+		return "/usr/lib/chromium/chromium"
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	missing(t, "no Chromium found (install Debian's `chromium` package: apt-get install chromium fonts-dejavu-core, or set SPATE_CHROMIUM)")
+	return ""
+}
+
+// issues collects what the browser reports going wrong: console errors,
+// uncaught exceptions, failed requests and HTTP error responses that the
+// test did not announce with expect.
+type issues struct {
+	mu       sync.Mutex
+	list     []string
+	requests map[network.RequestID]string // "METHOD url"
+	urls     []string                     // every URL requested
+	expected []expectation
+}
+
+type expectation struct {
+	method, path string
+	status       int64
+	once         bool
+}
+
+func newIssues() *issues { return &issues{requests: map[network.RequestID]string{}} }
+
+// expect allows responses with this status (0: any 4xx) to METHOD path
+// (method "" matches any, path "*" any path); once means for one response
+// only, otherwise until unexpect.
+func (is *issues) expect(method, path string, status int64, once bool) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	is.expected = append(is.expected, expectation{method, path, status, once})
+}
+
+// unexpect removes every allowance for status.
+func (is *issues) unexpect(status int64) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	kept := is.expected[:0]
+	for _, e := range is.expected {
+		if e.status != status {
+			kept = append(kept, e)
+		}
+	}
+	is.expected = kept
+}
+
+func (is *issues) add(format string, args ...any) {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	is.list = append(is.list, fmt.Sprintf(format, args...))
+}
+
+// take returns the issues seen since the last call.
+func (is *issues) take() []string {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	l := is.list
+	is.list = nil
+	return l
+}
+
+func (is *issues) requested() []string {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	return append([]string(nil), is.urls...)
+}
+
+// listen is the chromedp event listener; it runs on the tab's reader
+// goroutine and only records.
+func (is *issues) listen(ev any) {
+	switch e := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+			var parts []string
+			for _, a := range e.Args {
+				if a.Description != "" {
+					parts = append(parts, a.Description)
+				} else {
+					parts = append(parts, string(a.Value))
+				}
+			}
+			is.add("console.%s: %s", e.Type, strings.Join(parts, " "))
+		}
+	case *runtime.EventExceptionThrown:
+		d := e.ExceptionDetails
+		msg := d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			msg += " " + d.Exception.Description
+		}
+		is.add("uncaught exception at %s:%d: %s", d.URL, d.LineNumber, msg)
+	case *log.EventEntryAdded:
+		// Network entries ("Failed to load resource") are judged by status
+		// below, where expected responses can be told apart.
+		if e.Entry.Level == log.EntryLevelError && e.Entry.Source != log.EntrySourceNetwork {
+			is.add("browser log (%s): %s %s", e.Entry.Source, e.Entry.Text, e.Entry.URL)
+		}
+	case *network.EventRequestWillBeSent:
+		is.mu.Lock()
+		is.requests[e.RequestID] = e.Request.Method + " " + e.Request.URL
+		is.urls = append(is.urls, e.Request.URL)
+		is.mu.Unlock()
+	case *network.EventLoadingFailed:
+		// A canceled load is the page navigating away (an open EventSource,
+		// a fetch in flight), not a failure of the server.
+		if !e.Canceled {
+			is.mu.Lock()
+			req := is.requests[e.RequestID]
+			is.mu.Unlock()
+			is.add("request failed: %s: %s", req, e.ErrorText)
+		}
+	case *network.EventResponseReceived:
+		if e.Response.Status < 400 {
+			return
+		}
+		is.mu.Lock()
+		defer is.mu.Unlock()
+		req := is.requests[e.RequestID]
+		method, _, _ := strings.Cut(req, " ")
+		path := e.Response.URL
+		if u, err := url.Parse(e.Response.URL); err == nil {
+			path = u.Path
+		}
+		for i, x := range is.expected {
+			statusOK := x.status == e.Response.Status || x.status == 0 && e.Response.Status < 500
+			if statusOK && (x.method == "" || x.method == method) && (x.path == "*" || x.path == path) {
+				if x.once {
+					is.expected = append(is.expected[:i], is.expected[i+1:]...)
+				}
+				return
+			}
+		}
+		is.list = append(is.list, fmt.Sprintf("HTTP %d for %s %s", e.Response.Status, method, e.Response.URL))
+	}
+}
+
+// browser is one headless Chromium tab.
+type browser struct {
+	ctx    context.Context
+	issues *issues
+	base   string
+	shots  string
+}
+
+// newBrowser starts Chromium with a fresh profile; it stops with the test.
+func newBrowser(ctx context.Context, t *testing.T, exe, base string) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", "new"),
+		chromedp.NoSandbox, // Chromium refuses to start as root with its sandbox
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	is := newIssues()
+	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithListener(is.listen))
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+	})
+	// The first Run starts the browser; it must not carry a short timeout.
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatalf("start Chromium (%s): %v", exe, err)
+	}
+	shots := os.Getenv("SPATE_SCREENSHOT_DIR")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatalf("SPATE_SCREENSHOT_DIR: %v", err)
+	}
+	return &browser{ctx: bctx, issues: is, base: base, shots: shots}
+}
+
+// within derives a context for one step from the browser's context.
+func (b *browser) within(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(b.ctx, d)
+}
+
+// do runs actions with a timeout.
+func (b *browser) do(d time.Duration, steps ...chromedp.Action[chromedp.Void]) error {
+	ctx, cancel := b.within(d)
+	defer cancel()
+	return chromedp.Do(ctx, steps...)
+}
+
+// eval evaluates a JS expression (promises awaited) into T.
+func eval[T any](b *browser, js string) (T, error) {
+	ctx, cancel := b.within(20 * time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+}
+
+// poll waits until the JS predicate is truthy and returns its value.
+func poll[T any](b *browser, js string, timeout time.Duration) (T, error) {
+	ctx, cancel := b.within(timeout + 5*time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Poll[T](js, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(100*time.Millisecond)))
+}
+
+// text is the trimmed textContent of the first match of sel, waiting up to
+// timeout for it to exist.
+func (b *browser) text(sel string, timeout time.Duration) (string, error) {
+	return poll[string](b, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.textContent.trim() || " " : null })()`, sel), timeout)
+}
+
+// count is the number of elements matching sel right now.
+func (b *browser) count(sel string) (int, error) {
+	return eval[int](b, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
+}
+
+// open navigates to a /ui path and waits until the page says it rendered
+// its data.
+func (b *browser) open(path, page string) error {
+	if err := b.do(20*time.Second, chromedp.Navigate(b.base+path)); err != nil {
+		return fmt.Errorf("navigate %s: %w", path, err)
+	}
+	return b.ready(page)
+}
+
+// ready waits for main#page[data-page=page][data-ready="1"] and checks that
+// no error banner is shown.
+func (b *browser) ready(page string) error {
+	sel := fmt.Sprintf(`main#page[data-page=%q][data-ready="1"]`, page)
+	if err := b.do(15*time.Second, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+		return fmt.Errorf("waiting for %s: %w (%s)", sel, err, b.describe())
+	}
+	return b.noBanner()
+}
+
+// describe says where the page is and what it shows, for failure messages.
+func (b *browser) describe() string {
+	ctx, cancel := b.within(5 * time.Second)
+	defer cancel()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const m = document.querySelector('main#page');
+		const page = m ? 'main#page data-page=' + m.dataset.page + ' data-ready=' + m.dataset.ready : 'no main#page';
+		return location.pathname + ', ' + page + ', text: ' + document.body.innerText.replace(/\s+/g, ' ').slice(0, 300);
+	})()`))
+	if err != nil {
+		return "page unreadable: " + err.Error()
+	}
+	return got
+}
+
+// noBanner fails when #error-banner is visible.
+func (b *browser) noBanner() error {
+	msg, err := eval[string](b, `(() => { const e = document.querySelector('#error-banner'); return e && e.offsetParent !== null && e.textContent.trim() ? e.textContent.trim() : '' })()`)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		return fmt.Errorf("#error-banner shows %q", msg)
+	}
+	return nil
+}
+
+// click waits for sel to be visible and clicks it.
+func (b *browser) click(sel string) error {
+	return b.do(10*time.Second, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+// screenshot writes a full-page PNG named name.png.
+func (b *browser) screenshot(t *testing.T, name string) {
+	t.Helper()
+	ctx, cancel := b.within(20 * time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}
+
+// cookies are the browser's cookies for the dashboard's origin.
+func (b *browser) cookies() ([]*network.Cookie, error) {
+	ctx, cancel := b.within(10 * time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Action[[]*network.Cookie](func(ctx context.Context, t *chromedp.Target) ([]*network.Cookie, error) {
+		r, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + "/ui/"}})
+		return r.Cookies, err
+	}))
+}
+
+// checkIssues reports, as test errors, what the browser logged since the
+// last check.
+func (b *browser) checkIssues(t *testing.T, step string) {
+	t.Helper()
+	for _, m := range b.issues.take() {
+		t.Errorf("%s: browser reported: %s", step, m)
+	}
+}
