@@ -48,8 +48,9 @@ func findChromium(t *testing.T) string {
 type issues struct {
 	mu       sync.Mutex
 	list     []string
-	requests map[network.RequestID]string // "METHOD url"
-	urls     []string                     // every URL requested
+	requests map[network.RequestID]string    // "METHOD url"
+	open     map[network.RequestID]time.Time // requests not finished yet
+	urls     []string                        // every URL requested
 	expected []expectation
 }
 
@@ -59,7 +60,21 @@ type expectation struct {
 	once         bool
 }
 
-func newIssues() *issues { return &issues{requests: map[network.RequestID]string{}} }
+func newIssues() *issues {
+	return &issues{requests: map[network.RequestID]string{}, open: map[network.RequestID]time.Time{}}
+}
+
+// pending lists the requests still waiting for their end, oldest first
+// (for failure messages; event streams stay open by design).
+func (is *issues) pending() string {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	var out []string
+	for id, at := range is.open {
+		out = append(out, fmt.Sprintf("%s (%s ago)", is.requests[id], time.Since(at).Round(time.Millisecond)))
+	}
+	return strings.Join(out, "; ")
+}
 
 // expect allows responses with this status (0: any 4xx) to METHOD path
 // (method "" matches any, path "*" any path); once means for one response
@@ -137,8 +152,16 @@ func (is *issues) listen(ev any) {
 		is.mu.Lock()
 		is.requests[e.RequestID] = e.Request.Method + " " + e.Request.URL
 		is.urls = append(is.urls, e.Request.URL)
+		is.open[e.RequestID] = time.Now()
+		is.mu.Unlock()
+	case *network.EventLoadingFinished:
+		is.mu.Lock()
+		delete(is.open, e.RequestID)
 		is.mu.Unlock()
 	case *network.EventLoadingFailed:
+		is.mu.Lock()
+		delete(is.open, e.RequestID)
+		is.mu.Unlock()
 		// A canceled load is the page navigating away (an open EventSource,
 		// a fetch in flight), not a failure of the server.
 		if !e.Canceled {
@@ -181,7 +204,9 @@ type browser struct {
 }
 
 // newBrowser starts Chromium with a fresh profile; it stops with the test.
-func newBrowser(ctx context.Context, t *testing.T, exe, base string) *browser {
+// Without bfcache, pages left by a full navigation are discarded instead of
+// kept in the back/forward cache (where they keep their connections).
+func newBrowser(ctx context.Context, t *testing.T, exe, base string, bfcache bool) *browser {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
@@ -195,6 +220,9 @@ func newBrowser(ctx context.Context, t *testing.T, exe, base string) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
 	)
+	if !bfcache {
+		opts = append(opts, chromedp.Flag("disable-features", "BackForwardCache"))
+	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	is := newIssues()
 	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithListener(is.listen))
@@ -247,6 +275,18 @@ func (b *browser) text(sel string, timeout time.Duration) (string, error) {
 	return poll[string](b, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.textContent.trim() || " " : null })()`, sel), timeout)
 }
 
+// textMatching waits until the text of sel matches the regular expression
+// want and returns it; on timeout the error gives the last text seen.
+func (b *browser) textMatching(sel, want string, timeout time.Duration) (string, error) {
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); const t = e ? e.textContent.trim() : ''; return new RegExp(%q).test(t) && t })()`, sel, want)
+	got, err := poll[string](b, js, timeout)
+	if err != nil {
+		last, _ := eval[string](b, fmt.Sprintf(`(document.querySelector(%q) || {textContent: '<absent>'}).textContent.trim()`, sel))
+		return last, fmt.Errorf("%s never matched /%s/ (last text %q): %w", sel, want, last, err)
+	}
+	return got, nil
+}
+
 // count is the number of elements matching sel right now.
 func (b *browser) count(sel string) (int, error) {
 	return eval[int](b, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
@@ -256,7 +296,7 @@ func (b *browser) count(sel string) (int, error) {
 // its data.
 func (b *browser) open(path, page string) error {
 	if err := b.do(20*time.Second, chromedp.Navigate(b.base+path)); err != nil {
-		return fmt.Errorf("navigate %s: %w", path, err)
+		return fmt.Errorf("navigate %s: %w (%s; requests without an answer: %s)", path, err, b.describe(), b.issues.pending())
 	}
 	return b.ready(page)
 }
@@ -301,6 +341,14 @@ func (b *browser) noBanner() error {
 // click waits for sel to be visible and clicks it.
 func (b *browser) click(sel string) error {
 	return b.do(10*time.Second, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+// fill clears an input and types text into it, as a user would.
+func (b *browser) fill(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).value = ''`, sel)),
+		chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
 // screenshot writes a full-page PNG named name.png.
