@@ -308,7 +308,52 @@ func (b *browser) ready(page string) error {
 	if err := b.do(15*time.Second, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
 		return fmt.Errorf("waiting for %s: %w (%s)", sel, err, b.describe())
 	}
-	return b.noBanner()
+	return b.checkPage()
+}
+
+// checkPage fails on a visible error banner, and records a broken layout
+// as an issue of the step (so that the step's other checks still run).
+func (b *browser) checkPage() error {
+	if err := b.noBanner(); err != nil {
+		return err
+	}
+	if err := b.layout(); err != nil {
+		path, _ := eval[string](b, `location.pathname + location.search`)
+		b.issues.add("%s: %v", path, err)
+	}
+	return nil
+}
+
+// layout reports a page wider than the window, or a table whose body
+// cells do not sit under its header cells.
+func (b *browser) layout() error {
+	bad, err := eval[string](b, `(() => {
+		const out = [];
+		if (document.documentElement.scrollWidth > window.innerWidth + 1)
+			out.push('page is ' + document.documentElement.scrollWidth + 'px wide in a ' + window.innerWidth + 'px window');
+		for (const t of document.querySelectorAll('main#page table')) {
+			const th = t.querySelectorAll(':scope > thead > tr:first-child > th');
+			const row = t.querySelector('tbody tr:not(.empty-row)');
+			if (!th.length || !row || t.offsetParent === null) continue;
+			const td = row.querySelectorAll(':scope > td, :scope > th');
+			const name = 'table' + (t.id ? '#' + t.id : '') + [...t.attributes].filter(a => a.name.startsWith('data-')).map(a => '[' + a.name + '="' + a.value + '"]').join('');
+			if (t.querySelector('tbody tbody')) { out.push(name + ': a tbody inside a tbody puts the whole body under the first header cell'); continue; }
+			if (td.length !== th.length) { out.push(name + ': ' + th.length + ' header cells but ' + td.length + ' cells in the first body row'); continue; }
+			for (let i = 0; i < th.length; i++) {
+				if (Math.abs(th[i].getBoundingClientRect().left - td[i].getBoundingClientRect().left) > 2) {
+					out.push(name + ': column ' + (i + 1) + ' (' + th[i].textContent.trim() + ') is not under its header'); break;
+				}
+			}
+		}
+		return out.join('; ');
+	})()`)
+	if err != nil {
+		return err
+	}
+	if bad != "" {
+		return fmt.Errorf("layout: %s", bad)
+	}
+	return nil
 }
 
 // describe says where the page is and what it shows, for failure messages.

@@ -478,7 +478,7 @@ func (w *walk) tab(t *testing.T, name string) {
 	if err := b.do(10*time.Second, chromedp.WaitVisible(chromedp.CSS("section#tab-"+name))); err != nil {
 		t.Fatalf("section#tab-%s: %v", name, err)
 	}
-	if err := b.noBanner(); err != nil {
+	if err := b.checkPage(); err != nil {
 		t.Error(err)
 	}
 }
