@@ -825,6 +825,7 @@ func (w *walk) compare(t *testing.T) {
 	if len(series) != 2 || !strings.Contains(got, model) || !strings.Contains(got, secondModel) {
 		t.Errorf("compare chart series %v, want exactly %s and %s", series, model, secondModel)
 	}
+	w.csv(t, "main#page", "compare")
 	b.screenshot(t, "compare")
 }
 
