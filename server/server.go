@@ -39,6 +39,7 @@ import (
 	"github.com/spate-ml/spate/server/flightsvc"
 	"github.com/spate-ml/spate/server/httpapi"
 	"github.com/spate-ml/spate/server/telemetry"
+	"github.com/spate-ml/spate/server/web"
 )
 
 // Options configure a server. The zero value of each field has a working
@@ -191,7 +192,13 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		GRPCPort: grpcPort, MaxBodyBytes: o.MaxUploadBytes,
 	})
 	api.Handle("POST /model/{name}/predict", http.HandlerFunc(s.predictHTTP), true)
-	s.http = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	dash := web.New(web.Options{Engine: s.engine, Auth: s.auth, Secret: secret, KeyActive: web.KeyActiveFrom(s.reg), Logger: o.Logger})
+	root := http.NewServeMux()
+	root.Handle("/", api)
+	root.Handle("/ui/", dash)
+	root.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	s.http = &http.Server{Handler: root, ReadHeaderTimeout: 10 * time.Second}
+	s.http.RegisterOnShutdown(dash.Close)
 	s.metrics.Registry.MustRegister(&modelCollector{engine: s.engine})
 	if err := s.engine.Start(ctx); err != nil {
 		o.Logger.Error("some models could not be resumed", "err", err)
