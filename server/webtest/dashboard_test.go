@@ -161,7 +161,6 @@ func (w *walk) failedLogin(t *testing.T) {
 	if typ, _ := eval[string](b, `document.querySelector('input#api-key').type`); typ != "password" {
 		t.Errorf("input#api-key type %q, want password", typ)
 	}
-	b.screenshot(t, "login")
 	bad := "spk_notAKey0000000000000000000000000000000"
 	if err := b.do(10*time.Second,
 		chromedp.SendKeys(chromedp.CSS("input#api-key"), bad),
