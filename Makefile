@@ -45,11 +45,11 @@ test-go: setup
 # Only the dashboard's browser suite: headless Chromium walks every page of
 # a real server running the fraud workflow (server/webtest/doc.go).
 test-browser: setup
-	$(GO) test -count=1 ./server/webtest/
+	$(GO) test -count=1 -timeout 15m ./server/webtest/
 
 # Regenerate the dashboard screenshots that the README shows.
 screenshots: setup
-	SPATE_REQUIRE_BROWSER=1 SPATE_SCREENSHOT_DIR=$(abspath docs/screenshots) $(GO) test -count=1 -run '^TestDashboard$$' ./server/webtest/
+	SPATE_REQUIRE_BROWSER=1 SPATE_SCREENSHOT_DIR=$(abspath docs/screenshots) $(GO) test -count=1 -timeout 15m -run '^TestDashboard$$' ./server/webtest/
 
 # The SDK's tests and its docstring examples (pyproject.toml's pytest
 # settings), against the freshly built server.
