@@ -40,6 +40,8 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 test-go: setup
+	@[ -n "$$SPATE_CHROMIUM" ] || [ -x /usr/lib/chromium/chromium ] || command -v chromium chromium-browser google-chrome headless-shell >/dev/null || \
+		echo "NOTE: no Chromium found: the dashboard browser suite (server/webtest) will be SKIPPED; install it with: apt-get install chromium fonts-dejavu-core"
 	$(GO) test -race -timeout 25m ./...
 
 # Only the dashboard's browser suite: headless Chromium walks every page of
