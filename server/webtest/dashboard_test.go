@@ -1,13 +1,16 @@
 package webtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +24,7 @@ const (
 	historyRows = 300  // uploaded before the browser opens: fewer WindowedAUC points than a chart draws
 	liveRows    = 2700 // streamed while the Metrics tab is open
 	totalRows   = historyRows + liveRows
+	latencyRows = 5  // the last rows, sent one at a time to time the live update of a page
 	csvRows     = 25 // rows of the dataset created through the upload form
 
 	model       = "fraud_model"    // Hoeffding tree, WindowedAUC
@@ -94,6 +98,7 @@ func TestDashboard(t *testing.T) {
 		{"model logs", w.logs, false},
 		{"model schema", w.schema, false},
 		{"model versions rollback and promote", w.versions, false},
+		{"live update latency", w.updateLatency, false},
 		{"datasets after live rows", w.datasetsAfterLive, false},
 		{"compare", w.compare, false},
 		{"connectors", w.connectors, false},
@@ -515,7 +520,8 @@ func (w *walk) metricsLive(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		var r map[string]any
-		done <- w.wf.run(w.ctx, &r, "live", "--from", strconv.Itoa(historyRows), "--to", strconv.Itoa(totalRows), "--batch", "100", "--delay", "0.3")
+		done <- w.wf.run(w.ctx, &r, "live", "--from", strconv.Itoa(historyRows), "--to", strconv.Itoa(totalRows-latencyRows),
+			"--total", strconv.Itoa(totalRows), "--batch", "100", "--delay", "0.3")
 	}()
 	start := time.Now()
 	seen := []int{p0}
@@ -556,7 +562,7 @@ func (w *walk) metricsLive(t *testing.T) {
 	if liveErr != nil {
 		t.Fatal(liveErr)
 	}
-	t.Logf("WindowedAUC data-points while %d rows and labels streamed: %v (first growth after %s)", liveRows, seen, firstGrowth.Round(time.Millisecond))
+	t.Logf("WindowedAUC data-points while %d rows and labels streamed: %v (first growth after %s)", liveRows-latencyRows, seen, firstGrowth.Round(time.Millisecond))
 	grew := 0
 	for i := 1; i < len(seen); i++ {
 		if seen[i] > seen[i-1] {
@@ -935,4 +941,72 @@ func (w *walk) fullReloads(t *testing.T) {
 		}
 	}
 	b.checkIssues(t, "full reloads (second browser)")
+}
+
+// updateLatency sends the last rows one at a time through the REST upload
+// route and times how long the Models page takes to show each one
+// predicted (ingest, prediction, the server's poll and the SSE event). It
+// reports the figures; it asserts only that every row shows up.
+func (w *walk) updateLatency(t *testing.T) {
+	b := w.b
+	var rows struct {
+		Transactions []json.RawMessage `json:"transactions"`
+		Labels       []json.RawMessage `json:"labels"`
+	}
+	if err := w.wf.run(w.ctx, &rows, "rows", "--from", strconv.Itoa(totalRows-latencyRows), "--to", strconv.Itoa(totalRows), "--total", strconv.Itoa(totalRows)); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows.Transactions) != latencyRows || len(rows.Labels) != latencyRows {
+		t.Fatalf("workflow rows gave %d transactions and %d labels, want %d", len(rows.Transactions), len(rows.Labels), latencyRows)
+	}
+	if err := b.open("/ui/models", "models"); err != nil {
+		t.Fatal(err)
+	}
+	cell := fmt.Sprintf(`table#models tbody tr[data-model=%q] td[data-col="predicted"]`, secondModel)
+	predictedJS := fmt.Sprintf(`+((document.querySelector(%q) || {textContent: '-1'}).textContent.replace(/[^0-9]/g, '') || -1)`, cell)
+	if err := b.do(5*time.Second, chromedp.Evaluate[chromedp.Void](`window.__spateNoReload = 2`)); err != nil {
+		t.Fatal(err)
+	}
+	var took []time.Duration
+	for i := range latencyRows {
+		before, err := eval[int](b, predictedJS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.upload(t, "transactions", rows.Transactions[i])
+		sent := time.Now()
+		if _, err := poll[bool](b, fmt.Sprintf(`%s > %d`, predictedJS, before), 10*time.Second); err != nil {
+			t.Fatalf("row %d: %s stayed at %d: %v", i+1, cell, before, err)
+		}
+		took = append(took, time.Since(sent))
+		w.upload(t, "labels", rows.Labels[i])
+	}
+	if v, _ := eval[int](b, `window.__spateNoReload || 0`); v != 2 {
+		t.Error("the Models page reloaded; updates must come without a reload")
+	}
+	slices.Sort(took)
+	t.Logf("upload → predicted count on the open Models page, %d rows: min %s, median %s, max %s",
+		len(took), took[0].Round(time.Millisecond), took[len(took)/2].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
+}
+
+// upload posts one row through the public REST route, as the live data
+// generator of the fraud example does.
+func (w *walk) upload(t *testing.T, dataset string, row json.RawMessage) {
+	t.Helper()
+	body := append(append([]byte("["), row...), ']')
+	req, err := http.NewRequestWithContext(w.ctx, http.MethodPost, w.s.URL+"/api/dataset/"+dataset+"/upload", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "apiKey "+w.s.Key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("upload to %s: %d %s", dataset, resp.StatusCode, msg)
+	}
 }

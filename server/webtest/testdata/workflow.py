@@ -3,6 +3,7 @@ Python SDK against a running server (SPATE_BACKEND_URL, SPATE_API_KEY).
 
     workflow.py setup --history H --total N   datasets, feature, two models, versions
     workflow.py live --from H --to N          the rest of the rows and labels, in batches
+    workflow.py rows --from A --to B --total N rows A..B of the sample as upload-ready JSON
     workflow.py info MODEL                    the model's state and versions as JSON
 
 Every command prints one JSON object on its last line.
@@ -69,10 +70,23 @@ def setup(history: int, total: int) -> dict:
     return {"transactions": history, "labels": history, "models": [MODEL, SECOND_MODEL], "versions": [v1, v2]}
 
 
-def live(start: int, end: int, batch: int, delay: float) -> dict:
-    tx, lb = sample(end)
-    tx = tb.datasets.PandasHelpers.normalize_df(tx).iloc[start:end]
-    lb = tb.datasets.PandasHelpers.normalize_df(lb).iloc[start:end]
+def live_rows(start: int, end: int, total: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows start..end of the sample of `total` rows, timestamps moved to now
+    (as examples/fraud/generate_live_data.py does)."""
+    tx, lb = sample(total)
+    tx = tb.datasets.PandasHelpers.normalize_df(tx).iloc[start:end].copy()
+    lb = tb.datasets.PandasHelpers.normalize_df(lb).iloc[start:end].copy()
+    tx["timestamp"] += int(time.time())
+    return tx, lb
+
+
+def rows(start: int, end: int, total: int) -> dict:
+    tx, lb = live_rows(start, end, total)
+    return {"transactions": json.loads(tx.to_json(orient="records")), "labels": json.loads(lb.to_json(orient="records"))}
+
+
+def live(start: int, end: int, total: int, batch: int, delay: float) -> dict:
+    tx, lb = live_rows(start, end, total)
     for i in range(0, len(tx), batch):
         for dataset, df in ((TRANSACTIONS, tx), (LABELS, lb)):
             rows = json.loads(df.iloc[i:i + batch].to_json(orient="records"))
@@ -100,8 +114,13 @@ def main() -> None:
     lv = sub.add_parser("live")
     lv.add_argument("--from", dest="start", type=int, required=True)
     lv.add_argument("--to", dest="end", type=int, required=True)
+    lv.add_argument("--total", type=int, required=True)
     lv.add_argument("--batch", type=int, default=100)
     lv.add_argument("--delay", type=float, default=0.2)
+    r = sub.add_parser("rows")
+    r.add_argument("--from", dest="start", type=int, required=True)
+    r.add_argument("--to", dest="end", type=int, required=True)
+    r.add_argument("--total", type=int, required=True)
     i = sub.add_parser("info")
     i.add_argument("model")
     a = p.parse_args()
@@ -109,7 +128,9 @@ def main() -> None:
     if a.cmd == "setup":
         out = setup(a.history, a.total)
     elif a.cmd == "live":
-        out = live(a.start, a.end, a.batch, a.delay)
+        out = live(a.start, a.end, a.total, a.batch, a.delay)
+    elif a.cmd == "rows":
+        out = rows(a.start, a.end, a.total)
     else:
         out = info(a.model)
     print(json.dumps(out))
