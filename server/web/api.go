@@ -465,6 +465,7 @@ func (d *Dashboard) model(w http.ResponseWriter, r *http.Request, c caller) {
 		writeError(w, err)
 		return
 	}
+	d.warm(c.Namespace, m)
 	var j modelJSON
 	j.modelRow = rowOf(m)
 	s := m.Spec
@@ -760,3 +761,19 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 }
 
 var errNoModels = errors.New("models must name at least one model: ?models=a,b")
+
+// warm starts computing a model's chart series in the background when its
+// page opens, so that the Metrics and Outputs tabs find them cached.
+func (d *Dashboard) warm(ns string, m runtime.ModelInfo) {
+	metrics := d.registeredMetrics(m)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, _, err := d.scoreData(ctx, ns, m.Name); err != nil {
+			return
+		}
+		for _, metric := range metrics {
+			_, _, _ = d.metricData(ctx, ns, m.Name, metric)
+		}
+	}()
+}

@@ -179,7 +179,9 @@ func TestAPIMatchesEngineState(t *testing.T) {
 		t.Errorf("outputs before 5: %+v", out.Rows)
 	}
 
-	var logs struct{ Events []struct{ Kind, Message string } }
+	var logs struct {
+		Events []struct{ Kind, Message string }
+	}
 	b.get("/ui/api/models/m/logs", &logs)
 	kinds := map[string]bool{}
 	for _, l := range logs.Events {
