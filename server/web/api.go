@@ -326,6 +326,11 @@ func (d *Dashboard) featurePreview(w http.ResponseWriter, r *http.Request, c cal
 		badRequest(w, "%v", err)
 		return
 	}
+	di, err := d.o.Engine.Dataset(r.Context(), c.Namespace, id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	front, err := d.o.Engine.FeatureFrontier(r.Context(), c.Namespace, id)
 	if err != nil {
 		writeError(w, err)
@@ -342,26 +347,34 @@ func (d *Dashboard) featurePreview(w http.ResponseWriter, r *http.Request, c cal
 			rec.Release()
 		}
 	}()
+	// Columns: the key, then the features, then the other raw columns, so
+	// that the feature values are in view.
 	cols := []string{}
 	rows := [][]any{}
-	if fields, err := d.o.Engine.FeatureFields(r.Context(), c.Namespace, id); err == nil {
-		for _, f := range fields {
-			cols = append(cols, f.Name)
-		}
-	}
+	var order []int
 	for _, rec := range recs {
-		if len(cols) == 0 || len(cols) != int(rec.NumCols()) {
-			cols = cols[:0]
-			for _, f := range rec.Schema().Fields() {
-				cols = append(cols, f.Name)
+		if order == nil {
+			order = previewOrder(rec.Schema(), di)
+			for _, j := range order {
+				cols = append(cols, rec.Schema().Field(j).Name)
 			}
+		}
+		if int(rec.NumCols()) != len(order) {
+			continue
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
-			row := make([]any, rec.NumCols())
-			for j := range row {
-				row[j] = cellValue(rec.Column(j), i)
+			row := make([]any, len(order))
+			for k, j := range order {
+				row[k] = cellValue(rec.Column(j), i)
 			}
 			rows = append(rows, row)
+		}
+	}
+	if len(cols) == 0 {
+		if fields, err := d.o.Engine.FeatureFields(r.Context(), c.Namespace, id); err == nil {
+			for _, f := range fields {
+				cols = append(cols, f.Name)
+			}
 		}
 	}
 	// Newest first.
@@ -776,4 +789,21 @@ func (d *Dashboard) warm(ns string, m runtime.ModelInfo) {
 			_, _, _ = d.metricData(ctx, ns, m.Name, metric)
 		}
 	}()
+}
+
+// previewOrder lists a preview batch's columns: the key, the features
+// (columns that are not raw fields), then the other raw fields.
+func previewOrder(s *arrow.Schema, di runtime.DatasetInfo) []int {
+	var key, feats, raw []int
+	for j, f := range s.Fields() {
+		switch {
+		case f.Name == di.Schema.Key:
+			key = append(key, j)
+		case di.Schema.Index(f.Name) < 0:
+			feats = append(feats, j)
+		default:
+			raw = append(raw, j)
+		}
+	}
+	return append(append(key, feats...), raw...)
 }

@@ -92,8 +92,8 @@ func TestAPIMatchesEngineState(t *testing.T) {
 		Rows    [][]any
 	}
 	b.get("/ui/api/features/tx/preview?limit=5", &pv)
-	if strings.Join(pv.Columns, ",") != "id,amount,account,double_amount" || len(pv.Rows) != 5 || pv.Rows[0][0] != "r1499" ||
-		pv.Rows[0][3].(float64) != 2*pv.Rows[0][1].(float64) {
+	if strings.Join(pv.Columns, ",") != "id,double_amount,amount,account" || len(pv.Rows) != 5 || pv.Rows[0][0] != "r1499" ||
+		pv.Rows[0][1].(float64) != 2*pv.Rows[0][2].(float64) {
 		t.Errorf("preview %v %v", pv.Columns, pv.Rows)
 	}
 

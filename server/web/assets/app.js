@@ -134,10 +134,10 @@ function layout() {
   const nav = h("nav", { id: "nav", "aria-label": "Main" },
     NAV.map(([key, href, label]) => h("a", { href, "data-nav": key }, h("span", { class: `icon icon-${key}`, "aria-hidden": "true" }), label)));
   app.append(
-    h("aside", { class: "sidebar" },
+    h("aside", { class: "sidebar" }, h("div", { class: "side-inner" },
       h("a", { href: "/ui/", class: "brand" }, h("img", { src: "/ui/assets/favicon.svg", alt: "", width: 26, height: 26 }), h("span", {}, "Spate")),
       nav,
-      h("div", { class: "who" }, h("div", { class: "muted small" }, "Namespace"), h("div", { id: "whoami" }, state.session.namespace), logout)),
+      h("div", { class: "who" }, h("div", { class: "muted small" }, "Namespace"), h("div", { id: "whoami" }, state.session.namespace), logout))),
     (main = h("main", { id: "page" })),
   );
   return main;
