@@ -7,7 +7,13 @@ BIN := bin/spate
 GO ?= go
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: all build setup run test test-go test-python vet demo feature-pipeline model live-data bench proto clean
+# The dashboard's browser suite (server/webtest, part of test-go) skips with
+# a message when no Chromium is installed; in CI that must fail instead.
+ifeq ($(CI),true)
+export SPATE_REQUIRE_BROWSER ?= 1
+endif
+
+.PHONY: all build setup run test test-go test-python test-browser screenshots vet demo feature-pipeline model live-data bench proto clean
 
 all: build
 
@@ -34,7 +40,18 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 test-go: setup
+	@[ -n "$$SPATE_CHROMIUM" ] || [ -x /usr/lib/chromium/chromium ] || command -v chromium chromium-browser google-chrome headless-shell >/dev/null || \
+		echo "NOTE: no Chromium found: the dashboard browser suite (server/webtest) will be SKIPPED; install it with: apt-get install chromium fonts-dejavu-core"
 	$(GO) test -race -timeout 25m ./...
+
+# Only the dashboard's browser suite: headless Chromium walks every page of
+# a real server running the fraud workflow (server/webtest/doc.go).
+test-browser: setup
+	$(GO) test -count=1 -timeout 15m ./server/webtest/
+
+# Regenerate the dashboard screenshots that the README shows.
+screenshots: setup
+	SPATE_REQUIRE_BROWSER=1 SPATE_SCREENSHOT_DIR=$(abspath docs/screenshots) $(GO) test -count=1 -timeout 15m -run '^TestDashboard$$' ./server/webtest/
 
 # The SDK's tests and its docstring examples (pyproject.toml's pytest
 # settings), against the freshly built server.

@@ -41,6 +41,7 @@ import (
 	"github.com/spate-ml/spate/server/flightsvc"
 	"github.com/spate-ml/spate/server/httpapi"
 	"github.com/spate-ml/spate/server/telemetry"
+	"github.com/spate-ml/spate/server/web"
 )
 
 // Options configure a server. The zero value of each field has a working
@@ -149,6 +150,7 @@ type Server struct {
 	grpc     *grpc.Server
 	http     *http.Server
 	api      *httpapi.API
+	dash     *web.Dashboard
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	devKey   string
@@ -260,14 +262,20 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 	})
 	api.Handle("POST /model/{name}/predict", http.HandlerFunc(s.predictHTTP), true)
 	s.api = api
+	s.dash = web.New(web.Options{Engine: s.engine, Auth: s.auth, Secret: secret, KeyActive: web.KeyActiveFrom(s.reg), Logger: o.Logger})
+	root := http.NewServeMux()
+	root.Handle("/", api)
+	root.Handle("/ui/", s.dash)
+	root.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	s.http = &http.Server{
-		Handler:           api,
+		Handler:           root,
 		ReadHeaderTimeout: o.HTTPReadHeaderTimeout,
 		ReadTimeout:       o.HTTPReadTimeout,
 		IdleTimeout:       o.HTTPIdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug),
 	}
+	s.http.RegisterOnShutdown(s.dash.Close)
 	if s.tls != nil {
 		s.http.TLSConfig = s.tls.Clone()
 	}
@@ -293,7 +301,14 @@ func (s *Server) DevKey() string { return s.devKey }
 
 // HTTPRoutes lists the HTTP patterns served and whether each needs
 // credentials.
-func (s *Server) HTTPRoutes() []httpapi.Route { return s.api.Routes() }
+func (s *Server) HTTPRoutes() []httpapi.Route {
+	routes := s.api.Routes()
+	for _, r := range s.dash.Routes() {
+		routes = append(routes, httpapi.Route{Pattern: r.Pattern, NeedsAuth: r.NeedsAuth})
+	}
+	// The root redirects to the dashboard and holds no data.
+	return append(routes, httpapi.Route{Pattern: "GET /{$}"})
+}
 
 // GRPCServiceInfo describes every gRPC service and method registered.
 func (s *Server) GRPCServiceInfo() map[string]grpc.ServiceInfo { return s.grpc.GetServiceInfo() }

@@ -15,7 +15,7 @@ LocalDataset(key_field='transactionID', rows=2, schema=DatasetSchema(transaction
 
 """
 
-from . import common, datasets, feature_engineering, inputs, ml_algs
+from . import common, dashboard, datasets, feature_engineering, inputs, ml_algs
 from .common import (
     ApiException,
     AuthenticationError,
@@ -26,6 +26,7 @@ from .common import (
     init,
     login,
 )
+from .dashboard import dashboard_url
 from .datasets import DatasetSchema, Datatype, LocalDataset, OnlineDataset
 from .feature_engineering import FeatureEngineering, get_features, get_timestamp_formats
 from .inputs import LocalInputs, LocalLabels, OnlineInputs, OnlineLabels
@@ -60,6 +61,7 @@ __all__ = [
     "init",
     "login",
     "get_user_info",
+    "dashboard_url",
     "common",
     "datasets",
     "OnlineDataset",
