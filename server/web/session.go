@@ -104,6 +104,12 @@ func (d *Dashboard) authenticate(r *http.Request) (caller, error) {
 func (d *Dashboard) verifySession(r *http.Request, tok string) (auth.Principal, time.Time, error) {
 	p, err := d.o.Auth.Authenticate(r.Context(), "Bearer "+tok)
 	if err != nil {
+		if !errors.Is(err, auth.ErrBadCredentials) && !errors.Is(err, auth.ErrNoCredentials) {
+			return p, time.Time{}, fmt.Errorf("%w: check session: %v", errInternal, err)
+		}
+		if strings.Contains(err.Error(), "revoked") {
+			return p, time.Time{}, errors.New("the API key of this session was revoked: sign in with a valid key")
+		}
 		return p, time.Time{}, errors.New("your session has expired or is invalid: sign in again")
 	}
 	if d.loggedOut(tok) {
