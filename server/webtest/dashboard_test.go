@@ -101,6 +101,7 @@ func TestDashboard(t *testing.T) {
 		{"live update latency", w.updateLatency, false},
 		{"datasets after live rows", w.datasetsAfterLive, false},
 		{"compare", w.compare, false},
+		{"pause, resume and delete", w.lifecycle, false},
 		{"connectors", w.connectors, false},
 		{"drift", w.drift, false},
 		{"home after everything", w.homeAgain, false},
@@ -866,7 +867,8 @@ func (w *walk) homeAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.wantNumber(t, `[data-testid="count-datasets"]`, 3)
-	w.wantNumber(t, `[data-testid="count-models-running"]`, 2)
+	w.wantNumber(t, `[data-testid="count-models-running"]`, 1) // the second model was deleted
+	w.wantNumber(t, `[data-testid="count-models-stopped"]`, 0)
 	w.b.screenshot(t, "home")
 }
 
@@ -1008,5 +1010,81 @@ func (w *walk) upload(t *testing.T, dataset string, row json.RawMessage) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("upload to %s: %d %s", dataset, resp.StatusCode, msg)
+	}
+}
+
+// confirmAction clicks a button that asks for confirmation and accepts.
+func (w *walk) confirmAction(t *testing.T, sel string) {
+	t.Helper()
+	b := w.b
+	if err := b.click(sel); err != nil {
+		t.Fatalf("%s: %v", sel, err)
+	}
+	if _, err := poll[bool](b, `(() => { const d = document.querySelector('dialog#confirm'); return !!(d && d.open) })()`, 5*time.Second); err != nil {
+		t.Fatalf("%s: dialog#confirm did not open: %v", sel, err)
+	}
+	if err := b.click("button#confirm-ok"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitInfo polls the model through the gRPC API until ok accepts it.
+func (w *walk) waitInfo(t *testing.T, name, what string, ok func(modelInfo) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m, err := w.wf.info(w.ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(m) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the API still says %+v", what, m)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// lifecycle pauses the second model from its page (Home then counts it
+// stopped), resumes it, and deletes it, each through the confirmation
+// dialog and checked through the API.
+func (w *walk) lifecycle(t *testing.T) {
+	b := w.b
+	page := "/ui/models/" + secondModel
+	if err := b.open(page, "model"); err != nil {
+		t.Fatal(err)
+	}
+	w.confirmAction(t, `button[data-action="state"]`)
+	w.waitInfo(t, secondModel, "after Pause", func(m modelInfo) bool { return m.State == "paused" })
+	if _, err := b.textMatching(`button[data-action="state"]`, `Resume`, 5*time.Second); err != nil {
+		t.Error(err)
+	}
+	if err := b.click(`nav#nav a[data-nav="home"]`); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ready("home"); err != nil {
+		t.Fatal(err)
+	}
+	w.wantNumber(t, `[data-testid="count-models-running"]`, 1)
+	w.wantNumber(t, `[data-testid="count-models-stopped"]`, 1)
+
+	if err := b.open(page, "model"); err != nil {
+		t.Fatal(err)
+	}
+	w.confirmAction(t, `button[data-action="state"]`)
+	w.waitInfo(t, secondModel, "after Resume", func(m modelInfo) bool { return m.State == "running" })
+
+	w.confirmAction(t, `button[data-action="delete"]`)
+	w.waitInfo(t, secondModel, "after Delete", func(m modelInfo) bool { return !m.Exists })
+	if err := b.ready("models"); err != nil {
+		t.Fatalf("after Delete the page does not go back to the models list: %v", err)
+	}
+	if _, err := poll[bool](b, fmt.Sprintf(`!document.querySelector('table#models tbody tr[data-model=%q]')`, secondModel), 5*time.Second); err != nil {
+		t.Errorf("the models list still shows %s after Delete", secondModel)
+	}
+	if n, _ := b.count(fmt.Sprintf(`table#models tbody tr[data-model=%q]`, model)); n != 1 {
+		t.Errorf("the models list lost %s", model)
 	}
 }

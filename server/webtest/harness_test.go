@@ -239,6 +239,7 @@ func (w *workflow) run(ctx context.Context, out any, args ...string) error {
 // reports it.
 type modelInfo struct {
 	Name           string           `json:"name"`
+	Exists         bool             `json:"exists"`
 	State          string           `json:"state"`
 	Stage          string           `json:"stage"`
 	CurrentVersion int64            `json:"current_version"`

@@ -97,10 +97,13 @@ def live(start: int, end: int, total: int, batch: int, delay: float) -> dict:
 
 
 def info(name: str) -> dict:
-    model = tb.retrieve_model(name)
+    try:
+        model = tb.retrieve_model(name)
+    except tb.NotFoundException:
+        return {"name": name, "exists": False}
     m = model._refresh()
     versions = model.versions()
-    return {"name": name, "state": m.state, "stage": m.stage, "current_version": int(m.current_version),
+    return {"name": name, "exists": True, "state": m.state, "stage": m.stage, "current_version": int(m.current_version),
             "versions": [int(v) for v in versions["id"].tolist()],
             "parents": {str(int(v)): int(p) for v, p in zip(versions["id"], versions["parent"])}}
 
