@@ -7,7 +7,8 @@
 //
 // Every flag has an environment variable (SPATE_DATA_DIR, SPATE_GRPC_ADDR,
 // SPATE_HTTP_ADDR, SPATE_REGISTRY_URL, SPATE_JWT_SECRET, SPATE_LOG_LEVEL,
-// SPATE_MAX_UPLOAD_BYTES); a .env file in the working directory is read
+// SPATE_MAX_UPLOAD_BYTES, SPATE_LOG, SPATE_KAFKA_BROKERS, SPATE_KAFKA_PREFIX);
+// a .env file in the working directory is read
 // first when present. Flags win over the environment.
 package main
 
@@ -25,6 +26,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spate-ml/spate/core/registry"
+	"github.com/spate-ml/spate/core/stream/kafkalog"
 	"github.com/spate-ml/spate/server"
 )
 
@@ -83,6 +85,7 @@ func root() *cobra.Command {
 func serveCmd(c *common) *cobra.Command {
 	o := server.Options{}
 	maxUpload := env("SPATE_MAX_UPLOAD_BYTES", "67108864")
+	var kafkaBrokers string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the platform: gRPC control plane and Arrow Flight on one port, HTTP on another",
@@ -92,6 +95,15 @@ func serveCmd(c *common) *cobra.Command {
 				return fmt.Errorf("--max-upload-bytes: %q is not a positive number", maxUpload)
 			}
 			o.MaxUploadBytes = n
+			switch o.Log {
+			case server.LogFile:
+			case server.LogKafka:
+				if o.KafkaBrokers, err = kafkalog.ParseBrokers(kafkaBrokers); err != nil {
+					return fmt.Errorf("--kafka-brokers: %w", err)
+				}
+			default:
+				return fmt.Errorf("--log: %q is neither %q nor %q", o.Log, server.LogFile, server.LogKafka)
+			}
 			o.DataDir, o.RegistryURL, o.Logger = c.dataDir, c.registryURL, c.logger()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -108,6 +120,10 @@ func serveCmd(c *common) *cobra.Command {
 	f.StringVar(&o.JWTSecret, "jwt-secret", env("SPATE_JWT_SECRET", ""), "secret (≥32 chars) that signs session tokens; default: one kept in the data dir (SPATE_JWT_SECRET)")
 	f.StringVar(&o.EnvFile, "env-file", env("SPATE_ENV_FILE", ".env"), "file that receives the development key on first start; empty to disable (SPATE_ENV_FILE)")
 	f.StringVar(&maxUpload, "max-upload-bytes", maxUpload, "largest REST upload body in bytes (SPATE_MAX_UPLOAD_BYTES)")
+	f.StringVar(&o.Log, "log", env("SPATE_LOG", server.LogFile), "where streams live: file (embedded, in the data dir) or kafka (SPATE_LOG)")
+	f.StringVar(&kafkaBrokers, "kafka-brokers", env("SPATE_KAFKA_BROKERS", ""), "Kafka seed brokers host:port,... for --log kafka (SPATE_KAFKA_BROKERS)")
+	f.StringVar(&o.KafkaPrefix, "kafka-prefix", env("SPATE_KAFKA_PREFIX", kafkalog.DefaultPrefix), "prefix of this deployment's Kafka topic names (SPATE_KAFKA_PREFIX)")
+	f.DurationVar(&o.KafkaConnectTimeout, "kafka-connect-timeout", kafkalog.DefaultConnectTimeout, "how long start-up retries an unreachable Kafka cluster before failing")
 	return cmd
 }
 
