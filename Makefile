@@ -5,6 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := bin/spate
 GO ?= go
+KAFKA_TEST_DIR ?= /tmp/spate-kafka-test
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 # The dashboard's browser suite (server/webtest, part of test-go) skips with
@@ -60,12 +61,21 @@ test-python: setup build
 
 # All tests. The Postgres registry suite needs SPATE_TEST_POSTGRES_URL; when
 # it is unset and PostgreSQL is installed, a throwaway cluster is started on
-# loopback for the run.
+# loopback for the run. Likewise the Kafka log's suites need
+# SPATE_TEST_KAFKA_BROKERS: when unset, scripts/kafka.sh starts a 1-node
+# Kafka on loopback (fetching its jars with Maven on first use) and the
+# Kafka tests are required to run.
 test: vet
-	@if [ -z "$$SPATE_TEST_POSTGRES_URL" ]; then \
-		source scripts/pg-test.sh start && export SPATE_TEST_POSTGRES_REQUIRED=1 && \
-		trap 'scripts/pg-test.sh stop' EXIT && $(MAKE) --no-print-directory test-go test-python; \
-	else $(MAKE) --no-print-directory test-go test-python; fi
+	@set -e; stop_pg=; stop_kafka=; \
+	trap '[ -z "$$stop_pg" ] || scripts/pg-test.sh stop; [ -z "$$stop_kafka" ] || scripts/kafka.sh stop $(KAFKA_TEST_DIR)' EXIT; \
+	if [ -z "$$SPATE_TEST_KAFKA_BROKERS" ]; then \
+		stop_kafka=1; out=$$(scripts/kafka.sh start 1 $(KAFKA_TEST_DIR)); \
+		export SPATE_TEST_KAFKA_BROKERS=$${out#BOOTSTRAP_SERVERS=} SPATE_TEST_KAFKA_REQUIRED=1; \
+	fi; \
+	if [ -z "$$SPATE_TEST_POSTGRES_URL" ]; then \
+		stop_pg=1; source scripts/pg-test.sh start; export SPATE_TEST_POSTGRES_REQUIRED=1; \
+	fi; \
+	$(MAKE) --no-print-directory test-go test-python
 
 # The user's day, on embedded storage: start the server in the background,
 # build the feature pipeline, deploy the model and stream live data.

@@ -89,7 +89,25 @@ type Options struct {
 	// see runtime.RetentionOptions and runtime.BackpressureOptions).
 	Retention    runtime.RetentionOptions
 	Backpressure runtime.BackpressureOptions
+	// Log selects where streams live: "file" (default: the embedded log
+	// in DataDir) or "kafka" (every dataset, feature, output and
+	// evaluation log on the Kafka cluster at KafkaBrokers).
+	Log string
+	// KafkaBrokers are the seed brokers (host:port) when Log is "kafka".
+	KafkaBrokers []string
+	// KafkaPrefix namespaces this deployment's Kafka topics (default
+	// "spate": topic "ns.inputs.x" is Kafka topic "spate.ns.inputs.x").
+	KafkaPrefix string
+	// KafkaConnectTimeout bounds how long start-up retries an unreachable
+	// cluster, with backoff, before failing (default 30 s).
+	KafkaConnectTimeout time.Duration
 }
+
+// Log kinds.
+const (
+	LogFile  = "file"
+	LogKafka = "kafka"
+)
 
 // Defaults fills unset options.
 func (o *Options) Defaults() {
@@ -116,6 +134,9 @@ func (o *Options) Defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Log == "" {
+		o.Log = LogFile
 	}
 	if o.Announce == nil {
 		o.Announce = os.Stderr
@@ -189,18 +210,9 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		return nil, fmt.Errorf("open registry: %w", err)
 	}
 	s.closeFns = append(s.closeFns, s.reg.Close)
-	if o.Broker != nil {
-		s.broker = o.Broker
-	} else if s.broker, err = openEmbeddedLog(filepath.Join(o.DataDir, "logs"), o.Logger); err != nil {
-		return nil, fmt.Errorf("open log: %w", err)
-	}
-	s.closeFns = append(s.closeFns, s.broker.Close)
-	derived := s.broker
-	if o.Broker == nil {
-		if derived, err = openDerivedLog(filepath.Join(o.DataDir, "derived"), o.Logger); err != nil {
-			return nil, fmt.Errorf("open derived log: %w", err)
-		}
-		s.closeFns = append(s.closeFns, derived.Close)
+	derived, err := s.openLogs(ctx)
+	if err != nil {
+		return nil, err
 	}
 	s.learners = catalog.New()
 	if s.engine, err = runtime.New(runtime.Options{
@@ -288,6 +300,39 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 		tightenEnvFile(o.EnvFile, o.Logger)
 	}
 	return s, nil
+}
+
+// openLogs opens the broker of the dataset logs and returns the broker of
+// the derived logs. With the Kafka log both are the cluster: a derived log
+// there is shared by every node, so another node can take a model over
+// from its outputs.
+func (s *Server) openLogs(ctx context.Context) (stream.Broker, error) {
+	o := s.o
+	var err error
+	switch {
+	case o.Broker != nil:
+		s.broker = o.Broker
+		s.closeFns = append(s.closeFns, s.broker.Close)
+		return s.broker, nil
+	case o.Log == LogKafka:
+		if s.broker, err = openKafkaLog(ctx, o); err != nil {
+			return nil, fmt.Errorf("open kafka log: %w", err)
+		}
+		s.closeFns = append(s.closeFns, s.broker.Close)
+		return s.broker, nil
+	case o.Log == LogFile:
+		if s.broker, err = openEmbeddedLog(filepath.Join(o.DataDir, "logs"), o.Logger); err != nil {
+			return nil, fmt.Errorf("open log: %w", err)
+		}
+		s.closeFns = append(s.closeFns, s.broker.Close)
+		derived, err := openDerivedLog(filepath.Join(o.DataDir, "derived"), o.Logger)
+		if err != nil {
+			return nil, fmt.Errorf("open derived log: %w", err)
+		}
+		s.closeFns = append(s.closeFns, derived.Close)
+		return derived, nil
+	}
+	return nil, fmt.Errorf("log %q: want %q or %q", o.Log, LogFile, LogKafka)
 }
 
 // GRPCAddr is the bound gRPC address.

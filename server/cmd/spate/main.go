@@ -8,8 +8,9 @@
 // Every flag has an environment variable (SPATE_DATA_DIR, SPATE_GRPC_ADDR,
 // SPATE_HTTP_ADDR, SPATE_REGISTRY_URL, SPATE_JWT_SECRET, SPATE_LOG_LEVEL,
 // SPATE_MAX_UPLOAD_BYTES, SPATE_TLS_CERT, SPATE_TLS_KEY, SPATE_RATE_LIMIT,
-// SPATE_RATE_BURST, SPATE_HTTP_READ_TIMEOUT); a .env file in the working
-// directory is read first when present. Flags win over the environment.
+// SPATE_RATE_BURST, SPATE_HTTP_READ_TIMEOUT, SPATE_LOG, SPATE_KAFKA_BROKERS,
+// SPATE_KAFKA_PREFIX); a .env file in the working directory is read first
+// when present. Flags win over the environment.
 //
 // The process creates its files private to its user (umask 077): the data
 // dir, registry, logs, checkpoints and token secret are 0700/0600.
@@ -31,6 +32,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spate-ml/spate/core/registry"
+	"github.com/spate-ml/spate/core/stream/kafkalog"
 	"github.com/spate-ml/spate/server"
 )
 
@@ -93,6 +95,7 @@ func serveCmd(c *common) *cobra.Command {
 	rateLimit := env("SPATE_RATE_LIMIT", strconv.Itoa(server.DefaultRateLimit))
 	rateBurst := env("SPATE_RATE_BURST", "0")
 	readTimeout := env("SPATE_HTTP_READ_TIMEOUT", "5m")
+	var kafkaBrokers string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the platform: gRPC control plane and Arrow Flight on one port, HTTP on another",
@@ -113,6 +116,15 @@ func serveCmd(c *common) *cobra.Command {
 			}
 			if o.HTTPReadTimeout, err = time.ParseDuration(readTimeout); err != nil || o.HTTPReadTimeout <= 0 {
 				return fmt.Errorf("--http-read-timeout: %q is not a positive duration such as 5m", readTimeout)
+			}
+			switch o.Log {
+			case server.LogFile:
+			case server.LogKafka:
+				if o.KafkaBrokers, err = kafkalog.ParseBrokers(kafkaBrokers); err != nil {
+					return fmt.Errorf("--kafka-brokers: %w", err)
+				}
+			default:
+				return fmt.Errorf("--log: %q is neither %q nor %q", o.Log, server.LogFile, server.LogKafka)
 			}
 			o.DataDir, o.RegistryURL, o.Logger = c.dataDir, c.registryURL, c.logger()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -135,6 +147,10 @@ func serveCmd(c *common) *cobra.Command {
 	f.StringVar(&o.JWTSecret, "jwt-secret", env("SPATE_JWT_SECRET", ""), "secret (≥32 chars) that signs session tokens; default: one kept in the data dir (SPATE_JWT_SECRET)")
 	f.StringVar(&o.EnvFile, "env-file", env("SPATE_ENV_FILE", ".env"), "file that receives the development key on first start; empty to disable (SPATE_ENV_FILE)")
 	f.StringVar(&maxUpload, "max-upload-bytes", maxUpload, "largest REST upload body in bytes (SPATE_MAX_UPLOAD_BYTES)")
+	f.StringVar(&o.Log, "log", env("SPATE_LOG", server.LogFile), "where streams live: file (embedded, in the data dir) or kafka (SPATE_LOG)")
+	f.StringVar(&kafkaBrokers, "kafka-brokers", env("SPATE_KAFKA_BROKERS", ""), "Kafka seed brokers host:port,... for --log kafka (SPATE_KAFKA_BROKERS)")
+	f.StringVar(&o.KafkaPrefix, "kafka-prefix", env("SPATE_KAFKA_PREFIX", kafkalog.DefaultPrefix), "prefix of this deployment's Kafka topic names (SPATE_KAFKA_PREFIX)")
+	f.DurationVar(&o.KafkaConnectTimeout, "kafka-connect-timeout", kafkalog.DefaultConnectTimeout, "how long start-up retries an unreachable Kafka cluster before failing")
 	return cmd
 }
 
