@@ -32,6 +32,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spate-ml/spate/core/registry"
+	"github.com/spate-ml/spate/core/stream"
 	"github.com/spate-ml/spate/core/stream/kafkalog"
 	"github.com/spate-ml/spate/server"
 )
@@ -92,6 +93,9 @@ func root() *cobra.Command {
 func serveCmd(c *common) *cobra.Command {
 	o := server.Options{}
 	maxUpload := env("SPATE_MAX_UPLOAD_BYTES", "67108864")
+	maxLag := env("SPATE_MAX_LAG_ROWS", "0")
+	retAge := env("SPATE_RETENTION_MAX_AGE", "0")
+	retBytes := env("SPATE_RETENTION_MAX_BYTES", "0")
 	rateLimit := env("SPATE_RATE_LIMIT", strconv.Itoa(server.DefaultRateLimit))
 	rateBurst := env("SPATE_RATE_BURST", "0")
 	readTimeout := env("SPATE_HTTP_READ_TIMEOUT", "5m")
@@ -105,6 +109,17 @@ func serveCmd(c *common) *cobra.Command {
 				return fmt.Errorf("--max-upload-bytes: %q is not a positive number", maxUpload)
 			}
 			o.MaxUploadBytes = n
+			if o.Backpressure.MaxLagRows, err = strconv.ParseInt(maxLag, 10, 64); err != nil {
+				return fmt.Errorf("--max-lag-rows: %q is not a whole number (0: the default, negative: no bound)", maxLag)
+			}
+			var ret stream.Retention
+			if ret.MaxAge, err = time.ParseDuration(retAge); err != nil {
+				return fmt.Errorf("--retention-max-age: %q is not a duration such as 168h (0: the default, negative: no bound)", retAge)
+			}
+			if ret.MaxBytes, err = strconv.ParseInt(retBytes, 10, 64); err != nil {
+				return fmt.Errorf("--retention-max-bytes: %q is not a whole number of bytes (0: the default, negative: no bound)", retBytes)
+			}
+			o.Retention.Outputs, o.Retention.Features = ret, ret
 			if o.RateLimit, err = strconv.ParseFloat(rateLimit, 64); err != nil || math.IsNaN(o.RateLimit) || math.IsInf(o.RateLimit, 0) {
 				return fmt.Errorf("--rate-limit: %q is not a number (calls per second per key; 0 or less disables)", rateLimit)
 			}
@@ -147,6 +162,9 @@ func serveCmd(c *common) *cobra.Command {
 	f.StringVar(&o.JWTSecret, "jwt-secret", env("SPATE_JWT_SECRET", ""), "secret (≥32 chars) that signs session tokens; default: one kept in the data dir (SPATE_JWT_SECRET)")
 	f.StringVar(&o.EnvFile, "env-file", env("SPATE_ENV_FILE", ".env"), "file that receives the development key on first start; empty to disable (SPATE_ENV_FILE)")
 	f.StringVar(&maxUpload, "max-upload-bytes", maxUpload, "largest REST upload body in bytes (SPATE_MAX_UPLOAD_BYTES)")
+	f.StringVar(&maxLag, "max-lag-rows", maxLag, "rows a dataset may run ahead of its slowest running model before REST answers 429 and Flight DoPut waits; 0 = 1,000,000, negative = no bound (SPATE_MAX_LAG_ROWS)")
+	f.StringVar(&retAge, "retention-max-age", retAge, "default age bound of derived logs (features, outputs, evaluations); 0 = 168h, negative = none (SPATE_RETENTION_MAX_AGE)")
+	f.StringVar(&retBytes, "retention-max-bytes", retBytes, "default size bound of each derived log in bytes; 0 = 10 GiB, negative = none (SPATE_RETENTION_MAX_BYTES)")
 	f.StringVar(&o.Log, "log", env("SPATE_LOG", server.LogFile), "where streams live: file (embedded, in the data dir) or kafka (SPATE_LOG)")
 	f.StringVar(&kafkaBrokers, "kafka-brokers", env("SPATE_KAFKA_BROKERS", ""), "Kafka seed brokers host:port,... for --log kafka (SPATE_KAFKA_BROKERS)")
 	f.StringVar(&o.KafkaPrefix, "kafka-prefix", env("SPATE_KAFKA_PREFIX", kafkalog.DefaultPrefix), "prefix of this deployment's Kafka topic names (SPATE_KAFKA_PREFIX)")
