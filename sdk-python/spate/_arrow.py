@@ -3,13 +3,10 @@ column types of a dataset schema."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    from .datasets import DatasetSchema
+from .schema import DatasetSchema
 
 
 def to_table(df: pd.DataFrame, schema: DatasetSchema, key_field: str) -> pa.Table:

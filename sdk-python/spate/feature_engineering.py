@@ -12,7 +12,7 @@ for every past and future row.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -22,9 +22,18 @@ from ._flight import do_get
 from ._proto.spate.v1 import spate_pb2
 from .common.api import api
 from .common.exceptions import ApiException
+from .schema import DatasetSchema
 
-if TYPE_CHECKING:
-    from .datasets import OnlineDataset
+
+class FeatureSource(Protocol):
+    """What feature engineering needs of a dataset: its id and schema
+    (an :class:`~spate.OnlineDataset` is one)."""
+
+    @property
+    def dataset_id(self) -> str: ...
+
+    @property
+    def schema(self) -> DatasetSchema: ...
 
 __all__ = ["FeatureEngineering", "get_timestamp_formats", "get_features", "AGGREGATE_OPERATIONS", "WINDOW_UNITS"]
 
@@ -121,7 +130,7 @@ class FeatureEngineering:
 
     """
 
-    def __init__(self, dataset: OnlineDataset) -> None:
+    def __init__(self, dataset: FeatureSource) -> None:
         self._dataset = dataset
         self._pending: dict[str, dict[str, str]] = {}
         self._timestamps: dict[str, str] = {}
