@@ -13,6 +13,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/spate-ml/spate/core/stream/internal/ipcmsg"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -144,11 +146,7 @@ func openTopic(name, dir string, schema *arrow.Schema, o Options) (*topic, error
 	if len(segBases) == 0 {
 		return nil, fmt.Errorf("topic directory %s has no segment", dir)
 	}
-	sp := ipc.GetSchemaPayload(schema, o.Allocator)
-	meta := sp.Meta()
-	schemaMeta := bytes.Clone(meta.Bytes())
-	meta.Release()
-	sp.Release()
+	schemaMeta := ipcmsg.SchemaMeta(schema, o.Allocator)
 	t := &topic{
 		name:          name,
 		dir:           dir,
@@ -784,9 +782,8 @@ func (t *topic) read(ctx context.Context, h *handle, from int64, maxRows int) ([
 
 // decoder turns frame payloads into record batches with one IPC reader.
 type decoder struct {
-	t    *topic
-	feed *feed
-	r    *ipc.Reader
+	t   *topic
+	dec *ipcmsg.Decoder
 }
 
 func (d *decoder) decode(s *segment, pos int64, fh frameHeader) (arrow.RecordBatch, error) {
@@ -801,60 +798,21 @@ func (d *decoder) decode(s *segment, pos int64, fh frameHeader) (arrow.RecordBat
 	if err != nil {
 		return nil, fmt.Errorf("segment %s: frame at %d: %w", s.path, pos, err)
 	}
-	if d.r == nil {
-		d.feed = &feed{schema: ipc.NewMessage(memory.NewBufferBytes(d.t.schemaMeta), memory.NewBufferBytes(nil))}
-		r, err := ipc.NewReaderFromMessageReader(d.feed, ipc.WithAllocator(d.t.mem))
-		if err != nil {
-			return nil, fmt.Errorf("decode schema: %w", err)
-		}
-		d.r = r
+	if d.dec == nil {
+		d.dec = ipcmsg.NewDecoder(d.t.schemaMeta, d.t.mem)
 	}
-	d.feed.next = ipc.NewMessage(memory.NewBufferBytes(meta), memory.NewBufferBytes(body))
-	if !d.r.Next() {
-		err := d.r.Err()
-		if err == nil {
-			err = io.ErrUnexpectedEOF
-		}
-		d.r.Release()
-		d.r = nil
-		return nil, fmt.Errorf("segment %s: decode frame at %d: %w", s.path, pos, err)
-	}
-	rec := d.r.RecordBatch()
-	rec.Retain()
-	if rec.NumRows() != int64(fh.rows) {
-		rec.Release()
-		return nil, fmt.Errorf("segment %s: frame at %d holds %d rows, header says %d", s.path, pos, rec.NumRows(), fh.rows)
+	rec, err := d.dec.Decode(meta, body, int64(fh.rows))
+	if err != nil {
+		return nil, fmt.Errorf("segment %s: frame at %d: %w", s.path, pos, err)
 	}
 	return rec, nil
 }
 
 func (d *decoder) release() {
-	if d.r != nil {
-		d.r.Release()
+	if d.dec != nil {
+		d.dec.Release()
 	}
 }
-
-// feed hands the IPC reader the schema message, then one message at a time.
-type feed struct {
-	schema *ipc.Message
-	next   *ipc.Message
-}
-
-func (f *feed) Message() (*ipc.Message, error) {
-	if m := f.schema; m != nil {
-		f.schema = nil
-		return m, nil
-	}
-	m := f.next
-	f.next = nil
-	if m == nil {
-		return nil, io.EOF
-	}
-	return m, nil
-}
-
-func (f *feed) Retain()  {}
-func (f *feed) Release() {}
 
 // wait implements stream.Log.Wait.
 func (t *topic) wait(ctx context.Context, h *handle, from int64) error {

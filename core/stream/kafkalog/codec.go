@@ -2,10 +2,10 @@ package kafkalog
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"strconv"
+
+	"github.com/spate-ml/spate/core/stream/internal/ipcmsg"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -90,11 +90,7 @@ func decodeSchema(b []byte) (*arrow.Schema, error) {
 // schemaMessage returns the flatbuffer metadata of schema's IPC message,
 // which the decoder feeds its reader before any batch.
 func schemaMessage(schema *arrow.Schema, mem memory.Allocator) []byte {
-	sp := ipc.GetSchemaPayload(schema, mem)
-	defer sp.Release()
-	meta := sp.Meta()
-	defer meta.Release()
-	return bytes.Clone(meta.Bytes())
+	return ipcmsg.SchemaMeta(schema, mem)
 }
 
 // chunk is one record's worth of an Append.
@@ -145,75 +141,12 @@ func encodeChunks(rec arrow.RecordBatch, maxBytes int, mem memory.Allocator) ([]
 	return out, nil
 }
 
-// decoder turns record values into batches with one IPC reader.
-type decoder struct {
-	schemaMeta []byte
-	mem        memory.Allocator
-	feed       *feed
-	r          *ipc.Reader
+// decodeValue returns the batch of one record value, which must hold rows
+// rows.
+func decodeValue(d *ipcmsg.Decoder, value []byte, rows int64) (arrow.RecordBatch, error) {
+	meta, body, err := ipcmsg.Split(value)
+	if err != nil {
+		return nil, fmt.Errorf("record value: %w", err)
+	}
+	return d.Decode(meta, body, rows)
 }
-
-func (d *decoder) decode(value []byte, rows int64) (arrow.RecordBatch, error) {
-	if len(value) < 8 || binary.LittleEndian.Uint32(value[0:4]) != 0xFFFFFFFF {
-		return nil, fmt.Errorf("record value is not an Arrow IPC message")
-	}
-	n := int64(int32(binary.LittleEndian.Uint32(value[4:8])))
-	if n <= 0 || 8+n > int64(len(value)) {
-		return nil, fmt.Errorf("IPC metadata length %d in a %d-byte record", n, len(value))
-	}
-	meta, body := value[8:8+n], value[8+n:]
-	if d.r == nil {
-		d.feed = &feed{schema: ipc.NewMessage(memory.NewBufferBytes(d.schemaMeta), memory.NewBufferBytes(nil))}
-		r, err := ipc.NewReaderFromMessageReader(d.feed, ipc.WithAllocator(d.mem))
-		if err != nil {
-			return nil, fmt.Errorf("decode schema: %w", err)
-		}
-		d.r = r
-	}
-	d.feed.next = ipc.NewMessage(memory.NewBufferBytes(meta), memory.NewBufferBytes(body))
-	if !d.r.Next() {
-		err := d.r.Err()
-		if err == nil {
-			err = io.ErrUnexpectedEOF
-		}
-		d.r.Release()
-		d.r = nil
-		return nil, fmt.Errorf("decode batch: %w", err)
-	}
-	rec := d.r.RecordBatch()
-	rec.Retain()
-	if rec.NumRows() != rows {
-		rec.Release()
-		return nil, fmt.Errorf("record holds %d rows, its header says %d", rec.NumRows(), rows)
-	}
-	return rec, nil
-}
-
-func (d *decoder) release() {
-	if d.r != nil {
-		d.r.Release()
-		d.r = nil
-	}
-}
-
-// feed hands the IPC reader the schema message, then one message at a time.
-type feed struct {
-	schema *ipc.Message
-	next   *ipc.Message
-}
-
-func (f *feed) Message() (*ipc.Message, error) {
-	if m := f.schema; m != nil {
-		f.schema = nil
-		return m, nil
-	}
-	m := f.next
-	f.next = nil
-	if m == nil {
-		return nil, io.EOF
-	}
-	return m, nil
-}
-
-func (f *feed) Retain()  {}
-func (f *feed) Release() {}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spate-ml/spate/core/stream/internal/ipcmsg"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -497,8 +499,8 @@ func (t *topic) read(ctx context.Context, h *handle, from int64, maxRows int) ([
 	schemaMeta := t.schemaMeta
 	t.mu.Unlock()
 
-	d := &decoder{schemaMeta: schemaMeta, mem: t.b.o.Allocator}
-	defer d.release()
+	d := ipcmsg.NewDecoder(schemaMeta, t.b.o.Allocator)
+	defer d.Release()
 	var out []arrow.RecordBatch
 	fail := func(err error) ([]arrow.RecordBatch, int64, error) {
 		for _, r := range out {
@@ -530,7 +532,7 @@ func (t *topic) read(ctx context.Context, h *handle, from int64, maxRows int) ([
 			if err != nil || m.kind != kindRows || m.first != e.first || m.rows != rows {
 				return fail(fmt.Errorf("topic %s: the record at Kafka offset %d changed (%+v, %v)", t.kname, e.k, m, err))
 			}
-			rec, err := d.decode(r.Value, rows)
+			rec, err := decodeValue(d, r.Value, rows)
 			if err != nil {
 				return fail(fmt.Errorf("topic %s: record at Kafka offset %d: %w", t.kname, e.k, err))
 			}
