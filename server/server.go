@@ -274,7 +274,7 @@ func New(ctx context.Context, o Options) (_ *Server, err error) {
 	})
 	api.Handle("POST /model/{name}/predict", http.HandlerFunc(s.predictHTTP), true)
 	s.api = api
-	s.dash = web.New(web.Options{Engine: s.engine, Auth: s.auth, Secret: secret, KeyActive: web.KeyActiveFrom(s.reg), Logger: o.Logger})
+	s.dash = web.New(web.Options{Engine: s.engine, Auth: s.auth, Secret: secret, Logger: o.Logger})
 	root := http.NewServeMux()
 	root.Handle("/", api)
 	root.Handle("/ui/", s.dash)

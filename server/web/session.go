@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,16 +12,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spate-ml/spate/core/registry"
-	"github.com/spate-ml/spate/core/runtime"
+	"github.com/spate-ml/spate/server/httpapi"
+
 	"github.com/spate-ml/spate/server/auth"
 )
 
 // SessionCookie names the cookie that holds a dashboard session's JWT.
 const SessionCookie = "spate_session"
-
-// keyCheckTTL is how long a session's "key still valid" answer is reused.
-const keyCheckTTL = 5 * time.Second
 
 // caller is an authenticated dashboard request.
 type caller struct {
@@ -115,31 +111,9 @@ func (d *Dashboard) verifySession(r *http.Request, tok string) (auth.Principal, 
 	if d.loggedOut(tok) {
 		return p, time.Time{}, errors.New("this session was signed out: sign in again")
 	}
-	exp := sessionExpiry(tok)
-	if d.o.KeyActive == nil {
-		return p, exp, nil
-	}
-	ck := p.Namespace + "\x00" + p.KeyID
-	d.keyMu.Lock()
-	kc, ok := d.keyCheck[ck]
-	d.keyMu.Unlock()
-	if !ok || time.Since(kc.at) > keyCheckTTL {
-		active, err := d.o.KeyActive(r.Context(), p.Namespace, p.KeyID)
-		if err != nil {
-			return p, exp, fmt.Errorf("%w: check key %s: %v", errInternal, p.KeyID, err)
-		}
-		kc = keyCheck{ok: active, at: time.Now()}
-		d.keyMu.Lock()
-		if len(d.keyCheck) > 10000 {
-			clear(d.keyCheck)
-		}
-		d.keyCheck[ck] = kc
-		d.keyMu.Unlock()
-	}
-	if !kc.ok {
-		return p, exp, errors.New("the API key of this session was revoked: sign in with a valid key")
-	}
-	return p, exp, nil
+	// The authenticator has checked the token's key against the key store
+	// on this very call, so a revoked key ends its sessions at once.
+	return p, sessionExpiry(tok), nil
 }
 
 // sessionExpiry reads the exp claim of a token already verified.
@@ -268,44 +242,11 @@ func badRequest(w http.ResponseWriter, format string, args ...any) {
 	writeJSON(w, http.StatusBadRequest, map[string]string{"detail": fmt.Sprintf(format, args...)})
 }
 
-// writeError writes {"detail": ...} with the status that fits err.
+// writeError writes {"detail": ...} with the status that fits err, the
+// same mapping as the REST API's (404, 409, 400, 413, 429, 507, 500).
 func writeError(w http.ResponseWriter, err error) {
-	code := http.StatusInternalServerError
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.Is(err, runtime.ErrNotFound):
-		code = http.StatusNotFound
-	case errors.Is(err, runtime.ErrExists):
-		code = http.StatusConflict
-	case errors.Is(err, runtime.ErrInvalid):
-		code = http.StatusBadRequest
-	case errors.As(err, &mbe):
-		code = http.StatusRequestEntityTooLarge
-		err = fmt.Errorf("the upload is larger than %d bytes", mbe.Limit)
-	}
-	writeJSON(w, code, map[string]string{"detail": err.Error()})
-}
-
-// KeyLister lists a namespace's API keys (registry.Store satisfies it).
-type KeyLister interface {
-	ListKeys(ctx context.Context, ns string) ([]registry.APIKey, error)
-}
-
-// KeyActiveFrom checks keys against a key store: a key is active when it
-// exists in its namespace and is not revoked.
-func KeyActiveFrom(keys KeyLister) KeyActive {
-	return func(ctx context.Context, ns, id string) (bool, error) {
-		ks, err := keys.ListKeys(ctx, ns)
-		if err != nil {
-			return false, fmt.Errorf("list keys of %q: %w", ns, err)
-		}
-		for _, k := range ks {
-			if k.ID == id {
-				return k.RevokedAt == nil, nil
-			}
-		}
-		return false, nil
-	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpapi.WriteError(w, err)
 }
 
 // endSession remembers a signed-out session token until it would have

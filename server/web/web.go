@@ -39,7 +39,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -62,10 +61,6 @@ var assetFS embed.FS
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-// KeyActive reports whether the API key with this id in namespace ns is
-// still valid (not revoked).
-type KeyActive func(ctx context.Context, ns, keyID string) (bool, error)
-
 // Options configure the dashboard.
 type Options struct {
 	Engine *runtime.Engine
@@ -73,9 +68,7 @@ type Options struct {
 	// Secret keys the CSRF tokens (at least 32 bytes; the server's token
 	// secret).
 	Secret []byte
-	// KeyActive re-checks a session's key; nil skips the check.
-	KeyActive KeyActive
-	Logger    *slog.Logger
+	Logger *slog.Logger
 	// SessionTTL is the lifetime of a session (default 1 hour).
 	SessionTTL time.Duration
 	// PollInterval is how often a namespace's hub looks at the engine
@@ -96,9 +89,6 @@ type Dashboard struct {
 	series    *seriesCache
 	rates     *rateTracker
 
-	keyMu    sync.Mutex
-	keyCheck map[string]keyCheck
-
 	outMu     sync.Mutex
 	signedOut map[[32]byte]time.Time // sha256(session token) → expiry
 }
@@ -107,11 +97,6 @@ type asset struct {
 	body  []byte
 	etag  string
 	ctype string
-}
-
-type keyCheck struct {
-	ok bool
-	at time.Time
 }
 
 // New builds the dashboard. It panics only when the embedded assets are
@@ -130,7 +115,7 @@ func New(o Options) *Dashboard {
 		o.MaxUploadBytes = 256 << 20
 	}
 	d := &Dashboard{o: o, mux: http.NewServeMux(), assets: map[string]asset{},
-		series: newSeriesCache(64), rates: newRateTracker(), keyCheck: map[string]keyCheck{}, signedOut: map[[32]byte]time.Time{}}
+		series: newSeriesCache(64), rates: newRateTracker(), signedOut: map[[32]byte]time.Time{}}
 	d.hubs = newHubs(d)
 	d.loadAssets()
 	d.routes()
