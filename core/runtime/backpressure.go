@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -54,17 +53,17 @@ func (e *LagError) Error() string {
 
 func (e *LagError) Unwrap() error { return ErrBackpressure }
 
-// backpressure keeps each runner's progress, published after every tick.
+// backpressure holds the lag bound; each runner publishes its own progress
+// (runner.progress) after every tick.
 type backpressure struct {
 	max int64
-	mu  sync.Mutex
-	pr  map[*runner]*progress
 }
 
 // progress is a runner's consumed offsets and its input rate.
 type progress struct {
-	in, lab atomic.Int64
-	rate    atomic.Uint64 // float64 bits: rows consumed per second (EWMA)
+	published atomic.Bool // set after the runner's first tick
+	in, lab   atomic.Int64
+	rate      atomic.Uint64 // float64 bits: rows consumed per second (EWMA)
 	// Owned by the runner's goroutine.
 	lastAt       time.Time
 	lastIn, last int64
@@ -74,23 +73,17 @@ func newBackpressure(o BackpressureOptions) *backpressure {
 	if o.MaxLagRows == 0 {
 		o.MaxLagRows = DefaultMaxLagRows
 	}
-	return &backpressure{max: o.MaxLagRows, pr: map[*runner]*progress{}}
+	return &backpressure{max: o.MaxLagRows}
 }
 
 // publishProgress records how far r has consumed its logs. It runs on the
 // runner's goroutine after every tick.
 func (r *runner) publishProgress() {
-	bp := r.e.bp
-	bp.mu.Lock()
-	p := bp.pr[r]
-	if p == nil {
-		p = &progress{}
-		bp.pr[r] = p
-	}
-	bp.mu.Unlock()
+	p := &r.progress
 	in, lab := r.st.InCursor, r.st.LabCursor
 	p.in.Store(in)
 	p.lab.Store(lab)
+	p.published.Store(true)
 	now := time.Now()
 	if p.lastAt.IsZero() {
 		p.lastAt, p.lastIn, p.last = now, in, lab
@@ -104,55 +97,23 @@ func (r *runner) publishProgress() {
 	}
 }
 
-// progressOf returns the published progress of r, or nil before its first
-// tick.
-func (bp *backpressure) progressOf(r *runner) *progress {
-	bp.mu.Lock()
-	defer bp.mu.Unlock()
-	return bp.pr[r]
-}
-
-// forget drops the progress of runners that are gone.
-func (bp *backpressure) forget(alive map[*runner]bool) {
-	bp.mu.Lock()
-	defer bp.mu.Unlock()
-	if len(bp.pr) <= len(alive) {
-		return
-	}
-	for r := range bp.pr {
-		if !alive[r] {
-			delete(bp.pr, r)
-		}
-	}
-}
-
 // Lag returns dataset id's lag and its slowest consumer ("" when nothing
 // consumes it), and that consumer's rate in rows per second (0: unknown).
+// It runs before every append, so it allocates nothing but the name of
+// the slowest consumer.
 func (e *Engine) Lag(ns, id string) (lag int64, consumer string, rate float64) {
 	e.mu.Lock()
 	h := e.datasets[dsKey{ns, id}]
-	runners := make([]*runner, 0, len(e.models))
-	alive := make(map[*runner]bool, len(e.models))
-	for _, r := range e.models {
-		alive[r] = true
-		if r.ns == ns {
-			runners = append(runners, r)
-		}
-	}
-	e.mu.Unlock()
-	e.bp.forget(alive)
 	if h == nil {
+		e.mu.Unlock()
 		return 0, "", 0
 	}
 	end := h.log.End()
-	consider := func(consumed int64, who string, r float64) {
-		if l := end - consumed; l > lag {
-			lag, consumer, rate = l, who, r
-		}
-	}
+	var slowest *runner
+	labels := false
 	readers := 0
-	for _, r := range runners {
-		if r.paused.Load() {
+	for _, r := range e.models {
+		if r.ns != ns || r.paused.Load() {
 			continue
 		}
 		isIn := r.spec.DatasetID == id
@@ -161,16 +122,24 @@ func (e *Engine) Lag(ns, id string) (lag int64, consumer string, rate float64) {
 			continue
 		}
 		readers++
-		p := e.bp.progressOf(r)
-		var rt float64
-		if p != nil {
-			rt = math.Float64frombits(p.rate.Load())
-		}
+		p := &r.progress
 		if isIn {
-			consider(r.out.End(), fmt.Sprintf("model %q", r.name), rt)
+			if l := end - r.out.End(); l > lag {
+				lag, slowest, labels = l, r, false
+			}
 		}
-		if isLab && p != nil {
-			consider(p.lab.Load(), fmt.Sprintf("model %q (labels)", r.name), rt)
+		if isLab && p.published.Load() {
+			if l := end - p.lab.Load(); l > lag {
+				lag, slowest, labels = l, r, true
+			}
+		}
+	}
+	e.mu.Unlock()
+	if slowest != nil {
+		rate = math.Float64frombits(slowest.progress.rate.Load())
+		consumer = fmt.Sprintf("model %q", slowest.name)
+		if labels {
+			consumer += " (labels)"
 		}
 	}
 	if readers > 0 {
@@ -178,7 +147,9 @@ func (e *Engine) Lag(ns, id string) (lag int64, consumer string, rate float64) {
 		run := e.feat.runs[dsKey{ns, id}]
 		e.feat.mu.Unlock()
 		if run != nil {
-			consider(run.out.End(), fmt.Sprintf("the feature materializer of %q", id), 0)
+			if l := end - run.out.End(); l > lag {
+				lag, consumer, rate = l, fmt.Sprintf("the feature materializer of %q", id), 0
+			}
 		}
 	}
 	return lag, consumer, rate

@@ -78,6 +78,7 @@ type inputSource interface {
 // predictions from other goroutines.
 type runner struct {
 	e        *Engine
+	progress progress // published after every tick, read by Lag (backpressure)
 	ns, name string
 	spec     ModelSpec
 	plan     *inputPlan
